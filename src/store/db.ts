@@ -1,0 +1,45 @@
+import Database from "better-sqlite3";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { migrations } from "./migrations.js";
+
+/** The SQLite handle every store factory takes. */
+export type Db = Database.Database;
+
+/** Options of {@link openDatabase}. */
+export interface OpenDatabaseOptions {
+  /** File path, or `:memory:` for tests. The parent directory is created if missing. */
+  path: string;
+}
+
+/**
+ * Opens (and migrates) the database. WAL with synchronous=FULL: a commit that returned is on disk,
+ * so an acknowledged change survives a power cut; foreign keys enforce references.
+ */
+export function openDatabase(options: OpenDatabaseOptions): Db {
+  if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
+  const db = new Database(options.path);
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = FULL");
+  db.pragma("foreign_keys = ON");
+  db.pragma("busy_timeout = 5000");
+  migrate(db);
+  return db;
+}
+
+/** Applies the migrations this database has not seen yet, tracked in `user_version`. */
+export function migrate(db: Db): void {
+  const current = db.pragma("user_version", { simple: true }) as number;
+  if (current > migrations.length) {
+    throw new Error(
+      `database schema version ${current} is newer than this build knows (${migrations.length}); refusing to start`,
+    );
+  }
+  for (let version = current; version < migrations.length; version++) {
+    const sql = migrations[version]!;
+    db.transaction(() => {
+      db.exec(sql);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}

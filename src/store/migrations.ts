@@ -1,0 +1,89 @@
+/** Versioned schema migrations; each runs once, in order, inside a transaction. Append only: never edit a shipped step. */
+export const migrations: readonly string[] = [
+  // 1: targets, signing keys, public keys, executions, events, tokens.
+  `
+  CREATE TABLE targets (
+    id                 TEXT PRIMARY KEY,
+    name               TEXT NOT NULL,
+    name_key           TEXT NOT NULL UNIQUE,          -- lower-cased name: names are unique case-insensitively
+    target_type        TEXT NOT NULL CHECK (target_type IN ('webhook', 'call', 'async')),
+    interrupt_on_error INTEGER NOT NULL CHECK (interrupt_on_error IN (0, 1)),
+    endpoint           TEXT NOT NULL,
+    timeout_ms         INTEGER NOT NULL CHECK (timeout_ms > 0),
+    payload_type       TEXT NOT NULL CHECK (payload_type IN ('json', 'jwt', 'jwe')),
+    created_at         INTEGER NOT NULL,              -- unix ms
+    changed_at         INTEGER NOT NULL
+  ) STRICT;
+
+  -- The current key has expires_at NULL; previous keys stay valid until expires_at (rotation grace).
+  CREATE TABLE target_signing_keys (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    target_id  TEXT NOT NULL REFERENCES targets (id) ON DELETE CASCADE,
+    key_enc    TEXT NOT NULL,                         -- AES-256-GCM sealed under the master key
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER
+  ) STRICT;
+  CREATE INDEX target_signing_keys_target ON target_signing_keys (target_id);
+  CREATE UNIQUE INDEX target_signing_keys_current ON target_signing_keys (target_id) WHERE expires_at IS NULL;
+
+  CREATE TABLE public_keys (
+    id          TEXT PRIMARY KEY,
+    target_id   TEXT NOT NULL REFERENCES targets (id) ON DELETE CASCADE,
+    pem         BLOB NOT NULL,
+    fingerprint TEXT NOT NULL,
+    key_type    TEXT NOT NULL CHECK (key_type IN ('rsa', 'ec')),
+    active      INTEGER NOT NULL CHECK (active IN (0, 1)),
+    expires_at  INTEGER,
+    created_at  INTEGER NOT NULL,
+    changed_at  INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX public_keys_target ON public_keys (target_id);
+  CREATE UNIQUE INDEX public_keys_one_active ON public_keys (target_id) WHERE active = 1;
+
+  -- id is the execution id, e.g. 'request/zitadel.action.v2.ActionService/GetTarget'.
+  CREATE TABLE executions (
+    id         TEXT PRIMARY KEY,
+    created_at INTEGER NOT NULL,
+    changed_at INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE execution_targets (
+    execution_id TEXT NOT NULL REFERENCES executions (id) ON DELETE CASCADE,
+    position     INTEGER NOT NULL,
+    target_id    TEXT NOT NULL REFERENCES targets (id) ON DELETE CASCADE,
+    PRIMARY KEY (execution_id, position)
+  ) STRICT;
+  CREATE INDEX execution_targets_target ON execution_targets (target_id);
+
+  -- Every state change appends one row here in the same transaction as the change.
+  CREATE TABLE events (
+    position       INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_type     TEXT NOT NULL,
+    aggregate_type TEXT NOT NULL,
+    aggregate_id   TEXT NOT NULL,
+    sequence       INTEGER NOT NULL,
+    creator        TEXT NOT NULL,
+    resource_owner TEXT NOT NULL,
+    payload        TEXT NOT NULL,                     -- JSON
+    created_at     INTEGER NOT NULL,
+    UNIQUE (aggregate_type, aggregate_id, sequence)
+  ) STRICT;
+
+  -- Personal access tokens; only a SHA-256 of the token is stored.
+  CREATE TABLE tokens (
+    id          TEXT PRIMARY KEY,
+    token_hash  BLOB NOT NULL UNIQUE,
+    name        TEXT NOT NULL,
+    user_id     TEXT NOT NULL,
+    permissions TEXT NOT NULL,                        -- JSON array of permission strings
+    created_at  INTEGER NOT NULL
+  ) STRICT;
+
+  -- Small named secrets (instance signing key, ...), sealed under the master key.
+  CREATE TABLE secrets (
+    name       TEXT PRIMARY KEY,
+    value_enc  TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  ) STRICT;
+  `,
+];
