@@ -1,0 +1,85 @@
+import type { Db } from "./db.js";
+import type { Actor, StoredEvent } from "../domain/events.js";
+
+/** What a store passes to {@link EventLog.append}. */
+export interface NewEvent {
+  type: string;
+  aggregateType: string;
+  aggregateId: string;
+  actor: Actor;
+  /** JSON-serialisable; never a secret (events are delivered to targets). */
+  payload: Record<string, unknown>;
+  createdAt: Date;
+}
+
+/** The append-only event table; `append` must run inside the transaction of the change it records. */
+export interface EventLog {
+  append(event: NewEvent): StoredEvent;
+  /** Events after a position, oldest first (for tests and later delivery). */
+  readAfter(position: number, limit: number): StoredEvent[];
+}
+
+interface EventRow {
+  position: number;
+  event_type: string;
+  aggregate_type: string;
+  aggregate_id: string;
+  sequence: number;
+  creator: string;
+  resource_owner: string;
+  payload: string;
+  created_at: number;
+}
+
+/** Creates the event log over a database; `instanceId` owns events whose actor has no org. */
+export function createEventLog(db: Db, deps: { instanceId: string }): EventLog {
+  const nextSeq = db.prepare<[string, string], { seq: number }>(
+    "SELECT COALESCE(MAX(sequence), 0) + 1 AS seq FROM events WHERE aggregate_type = ? AND aggregate_id = ?",
+  );
+  const insert = db.prepare(
+    `INSERT INTO events (event_type, aggregate_type, aggregate_id, sequence, creator, resource_owner, payload, created_at)
+     VALUES (@type, @aggregateType, @aggregateId, @sequence, @creator, @resourceOwner, @payload, @createdAt)`,
+  );
+  const after = db.prepare<[number, number], EventRow>("SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?");
+  return {
+    append(e) {
+      if (!db.inTransaction) throw new Error("events must be appended inside the transaction of their change");
+      const sequence = nextSeq.get(e.aggregateType, e.aggregateId)!.seq;
+      const resourceOwner = e.actor.orgId ?? deps.instanceId;
+      const result = insert.run({
+        type: e.type,
+        aggregateType: e.aggregateType,
+        aggregateId: e.aggregateId,
+        sequence,
+        creator: e.actor.userId,
+        resourceOwner,
+        payload: JSON.stringify(e.payload),
+        createdAt: e.createdAt.getTime(),
+      });
+      return {
+        position: Number(result.lastInsertRowid),
+        type: e.type,
+        aggregateType: e.aggregateType,
+        aggregateId: e.aggregateId,
+        sequence,
+        creator: e.actor.userId,
+        resourceOwner,
+        payload: e.payload,
+        createdAt: e.createdAt,
+      };
+    },
+    readAfter(position, limit) {
+      return after.all(position, limit).map((r) => ({
+        position: r.position,
+        type: r.event_type,
+        aggregateType: r.aggregate_type,
+        aggregateId: r.aggregate_id,
+        sequence: r.sequence,
+        creator: r.creator,
+        resourceOwner: r.resource_owner,
+        payload: JSON.parse(r.payload) as unknown,
+        createdAt: new Date(r.created_at),
+      }));
+    },
+  };
+}
