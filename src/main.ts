@@ -1,0 +1,47 @@
+// The only module that touches the process: configuration, start, the one-time token print, signals.
+import { join } from "node:path";
+import { loadConfig, ConfigError } from "./config.js";
+import { createLogger } from "./log.js";
+import { startTether } from "./tether.js";
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`tether: invalid configuration:\n${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const log = createLogger({ level: config.logLevel });
+  const tether = await startTether(config, log);
+  if (tether.newAdminToken) {
+    // Printed once, to the terminal only (never to the log); also saved with mode 0600.
+    process.stdout.write(`\nAdmin personal access token (shown once; also saved to ${join(config.dataDir, "admin.pat")}):\n\n  ${tether.newAdminToken}\n\n`);
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "shutting down");
+    tether.close().then(
+      () => {
+        log.info("stopped");
+        process.exit(0);
+      },
+      (e: unknown) => {
+        log.error({ err: e }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`tether: failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

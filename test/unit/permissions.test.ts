@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { ActionService } from "../../gen/zitadel/action/v2/action_service_pb.js";
+import { ADMIN_PERMISSIONS, AUTHENTICATED, PERMISSIONS, PROCEDURE_PERMISSIONS, requiredPermission } from "../../src/auth/permissions.js";
+
+const P = "/zitadel.action.v2.ActionService/";
+
+describe("requiredPermission", () => {
+  it("maps the ActionService RPCs as spec/api.md §2 lists them", () => {
+    expect(requiredPermission(`${P}CreateTarget`)).toBe("action.target.write");
+    expect(requiredPermission(`${P}UpdateTarget`)).toBe("action.target.write");
+    expect(requiredPermission(`${P}DeleteTarget`)).toBe("action.target.delete");
+    expect(requiredPermission(`${P}GetTarget`)).toBe("action.target.read");
+    expect(requiredPermission(`${P}ListTargets`)).toBe("action.target.read");
+    for (const m of ["AddPublicKey", "ActivatePublicKey", "DeactivatePublicKey", "RemovePublicKey"]) {
+      expect(requiredPermission(`${P}${m}`)).toBe("action.target.write");
+    }
+    expect(requiredPermission(`${P}ListPublicKeys`)).toBe("action.target.read");
+    expect(requiredPermission(`${P}SetExecution`)).toBe("action.execution.write");
+    expect(requiredPermission(`${P}ListExecutions`)).toBe("action.execution.read");
+    for (const m of ["ListExecutionFunctions", "ListExecutionMethods", "ListExecutionServices"]) {
+      expect(requiredPermission(`${P}${m}`)).toBe(AUTHENTICATED);
+    }
+  });
+
+  it("covers every method of the generated ActionService", () => {
+    const procedures = ActionService.methods.map((m) => `/${ActionService.typeName}/${m.name}`);
+    expect(Object.keys(PROCEDURE_PERMISSIONS).sort()).toEqual(procedures.sort());
+  });
+
+  it("needs only authentication for procedures it does not know", () => {
+    expect(requiredPermission("/other.v1.Service/Do")).toBe(AUTHENTICATED);
+    expect(requiredPermission("__proto__")).toBe(AUTHENTICATED);
+    expect(requiredPermission("toString")).toBe(AUTHENTICATED);
+  });
+
+  it("gives the admin every permission a procedure can require", () => {
+    for (const p of Object.values(PROCEDURE_PERMISSIONS)) {
+      if (p !== AUTHENTICATED) expect(ADMIN_PERMISSIONS).toContain(p);
+    }
+    expect([...ADMIN_PERMISSIONS].sort()).toEqual([...PERMISSIONS].sort());
+  });
+});
