@@ -1,0 +1,312 @@
+import { promises as dns } from "node:dns";
+import net from "node:net";
+import tls from "node:tls";
+import { performance } from "node:perf_hooks";
+import { Agent } from "undici";
+import type { Dispatcher, buildConnector } from "undici";
+import { checkEndpointUrl, resolvedAddressProblem } from "../net/address-policy.js";
+
+/** What one POST to a target amounted to; network problems are outcomes, never exceptions. */
+export type CallOutcome =
+  | { kind: "ok"; status: number; body: Uint8Array; headers: Record<string, string>; latencyMs: number }
+  | { kind: "http_error"; status: number; body: Uint8Array; headers: Record<string, string>; latencyMs: number }
+  | { kind: "timeout"; latencyMs: number }
+  | { kind: "unreachable"; message: string; latencyMs: number }
+  | { kind: "too_large"; limitBytes: number; latencyMs: number }
+  | { kind: "blocked"; address: string; problem: string; latencyMs: number }
+  | { kind: "canceled"; latencyMs: number };
+
+/** One POST to a target: `timeoutMs` bounds connect, send and reading the whole body; `signal` is the caller's cancellation. */
+export interface TargetRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: Uint8Array | string;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/** The only way Tether reaches a target: keep-alive POSTs behind the connect-time address guard. */
+export interface TargetHttpClient {
+  /** Sends one POST; resolves with an outcome for every network failure, throws only for programming errors. */
+  post(req: TargetRequest): Promise<CallOutcome>;
+  /** Refuses new calls, waits for those in flight (each bounded by its timeout), then closes every pooled connection. */
+  close(): Promise<void>;
+}
+
+/** One address a host name resolved to. */
+export interface ResolvedAddress {
+  address: string;
+  family: 4 | 6;
+}
+
+/** What a dialer is asked to reach: only `addresses` (already checked); `hostname` is for TLS SNI and certificates. */
+export interface DialTarget {
+  hostname: string;
+  port: number;
+  tls: boolean;
+  addresses: readonly ResolvedAddress[];
+}
+
+/** Opens a socket to one of `target.addresses`; TLS sockets are reported ready on "secureConnect", plain ones on "connect". */
+export type Dialer = (target: DialTarget) => net.Socket;
+
+/** Options of {@link createTargetHttpClient}. */
+export interface HttpClientOptions {
+  /** Development mode: allows http URLs and loopback addresses. */
+  dev: boolean;
+  /** Largest response body accepted, in bytes (default 1 MiB); a longer body is cut off and its connection dropped. */
+  maxResponseBytes?: number;
+  /** Resolves a host name (default: `dns.promises.lookup` with `all: true`); called once per new connection. */
+  lookup?: (hostname: string) => Promise<ResolvedAddress[]>;
+  /** Opens the socket (default {@link dialTarget}); tests wrap it to assert nothing but loopback is ever dialled. */
+  dial?: Dialer;
+  /** Upper bound on resolving plus connecting, in ms (default 10 s); each call's own timeout applies as well. */
+  connectTimeoutMs?: number;
+  /** Connections kept per origin (default 64). */
+  connectionsPerOrigin?: number;
+  /** User-Agent sent unless the request sets one (default "Tether-Actions/1"). */
+  userAgent?: string;
+}
+
+const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
+
+/** The connector's refusal of a resolved address, carried through undici to {@link TargetHttpClient.post}. */
+class BlockedAddressError extends Error {
+  constructor(
+    readonly address: string,
+    readonly problem: string,
+  ) {
+    super(problem);
+    this.name = "BlockedAddressError";
+  }
+}
+
+/** Resolves with the system resolver, in the order it returns (IPv6 first where the host prefers it). */
+async function systemLookup(hostname: string): Promise<ResolvedAddress[]> {
+  const found = await dns.lookup(hostname, { all: true, order: "verbatim" });
+  return found.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
+}
+
+/** Default dialer: plain TCP or TLS (http/1.1 only) whose only name resolution is the list of checked addresses. */
+export function dialTarget(target: DialTarget): net.Socket {
+  const first = target.addresses[0];
+  if (first === undefined) throw new Error("dialTarget needs at least one address");
+  // Node resolves `host` through this function only, so the socket can reach nothing but checked addresses
+  // while `host` stays the original name for SNI and the certificate check (IP literals skip lookup).
+  const lookup: net.LookupFunction = (_host, opts, cb) => {
+    if (opts.all) cb(null, target.addresses.map((a) => ({ address: a.address, family: a.family })));
+    else cb(null, first.address, first.family);
+  };
+  const base = { host: target.hostname, port: target.port, lookup, noDelay: true, keepAlive: true, keepAliveInitialDelay: 60_000 };
+  if (!target.tls) return net.connect(base);
+  const servername = net.isIP(target.hostname) === 0 ? target.hostname : undefined;
+  return tls.connect({ ...base, ...(servername ? { servername } : {}), ALPNProtocols: ["http/1.1"] });
+}
+
+/** An undici connector that resolves once, refuses the connection if any address fails the policy, then dials only checked addresses. */
+function guardedConnector(
+  dev: boolean,
+  lookup: (hostname: string) => Promise<ResolvedAddress[]>,
+  dial: Dialer,
+  connectTimeoutMs: number,
+): buildConnector.connector {
+  async function checkedAddresses(hostname: string): Promise<readonly ResolvedAddress[]> {
+    const family = net.isIP(hostname);
+    const addresses = family !== 0 ? [{ address: hostname, family: family as 4 | 6 }] : await lookup(hostname);
+    if (addresses.length === 0) throw Object.assign(new Error(`${hostname} resolved to no address`), { code: "ENOTFOUND" });
+    // One refused address refuses the host: a name mixing public and private answers is a rebinding tell.
+    for (const a of addresses) {
+      const problem = resolvedAddressProblem(a.address, { dev });
+      if (problem !== undefined) throw new BlockedAddressError(a.address, problem);
+    }
+    return addresses;
+  }
+
+  return ({ hostname, protocol, port }, callback) => {
+    const secure = protocol === "https:";
+    let socket: net.Socket | undefined;
+    let settled = false;
+    const finish = (err: Error | null) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (err !== null || socket === undefined) {
+        socket?.destroy();
+        callback(err ?? new Error("no socket"), null);
+      } else callback(null, socket);
+    };
+    const timer = setTimeout(() => finish(Object.assign(new Error(`connecting to ${hostname} timed out`), { code: "ETIMEDOUT" })), connectTimeoutMs);
+    timer.unref();
+    checkedAddresses(hostname).then(
+      (addresses) => {
+        if (settled) return;
+        try {
+          socket = dial({ hostname, port: Number(port) || (secure ? 443 : 80), tls: secure, addresses });
+        } catch (err) {
+          return finish(err instanceof Error ? err : new Error(String(err)));
+        }
+        socket.once(secure ? "secureConnect" : "connect", () => finish(null));
+        socket.once("error", (err) => finish(err));
+      },
+      (err: unknown) => finish(err instanceof Error ? err : new Error(String(err))),
+    );
+  };
+}
+
+/** Creates the keep-alive client that calls targets; see {@link HttpClientOptions} for the knobs and defaults. */
+export function createTargetHttpClient(options: HttpClientOptions): TargetHttpClient {
+  const dev = options.dev;
+  const limit = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const userAgent = options.userAgent ?? "Tether-Actions/1";
+  const agent = new Agent({
+    connect: guardedConnector(dev, options.lookup ?? systemLookup, options.dial ?? dialTarget, options.connectTimeoutMs ?? 10_000),
+    connections: options.connectionsPerOrigin ?? 64,
+    pipelining: 1,
+    allowH2: false,
+    // Each call carries its own deadline (up to 270 s, decisions §8); undici's 300 s defaults must not cut in.
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  });
+
+  async function send(url: URL, req: TargetRequest, signal: AbortSignal, started: number): Promise<CallOutcome> {
+    const headers: Record<string, string> = { "content-type": "application/json", "user-agent": userAgent };
+    for (const [name, value] of Object.entries(req.headers)) headers[name.toLowerCase()] = value;
+    const pending = agent.request({ origin: url.origin, path: `${url.pathname}${url.search}`, method: "POST", headers, body: req.body, signal });
+    const res = await raceAbort(pending, signal);
+    const latency = () => performance.now() - started;
+    const declared = Number(res.headers["content-length"]);
+    if (Number.isFinite(declared) && declared > limit) {
+      res.body.destroy();
+      return { kind: "too_large", limitBytes: limit, latencyMs: latency() };
+    }
+    const body = await readCapped(res.body, limit);
+    if (body === undefined) return { kind: "too_large", limitBytes: limit, latencyMs: latency() };
+    const latencyMs = latency();
+    // With pipelining 1 undici frees the connection one event-loop turn after the body ends; a caller that
+    // posts again at once would otherwise find it busy and open a second connection (and resolve again).
+    await new Promise((resolve) => setImmediate(resolve));
+    const kind = res.statusCode >= 200 && res.statusCode < 300 ? "ok" : "http_error";
+    return { kind, status: res.statusCode, body, headers: flattenHeaders(res.headers), latencyMs };
+  }
+
+  async function call(req: TargetRequest, started: number): Promise<CallOutcome> {
+    const latencyMs = () => performance.now() - started;
+    const checked = checkEndpointUrl(req.url, { dev });
+    if (!checked.ok) return { kind: "blocked", address: hostOf(req.url), problem: checked.problem, latencyMs: latencyMs() };
+    if (req.signal?.aborted) return { kind: "canceled", latencyMs: latencyMs() };
+
+    // One controller for both limits, remembering which fired first so a timeout is never reported as a cancel.
+    const controller = new AbortController();
+    let cause: "timeout" | "canceled" | undefined;
+    const timer = setTimeout(() => {
+      cause ??= "timeout";
+      controller.abort(new Error(`timed out after ${req.timeoutMs} ms`));
+    }, req.timeoutMs);
+    const onCancel = () => {
+      cause ??= "canceled";
+      controller.abort(req.signal?.reason);
+    };
+    req.signal?.addEventListener("abort", onCancel, { once: true });
+    try {
+      return await send(checked.url, req, controller.signal, started);
+    } catch (err) {
+      if (cause !== undefined) return { kind: cause, latencyMs: latencyMs() };
+      if (err instanceof BlockedAddressError) return { kind: "blocked", address: err.address, problem: err.problem, latencyMs: latencyMs() };
+      // Invalid header values and the like are bugs in the caller, not network trouble.
+      if ((err as { code?: unknown }).code === "UND_ERR_INVALID_ARG") throw err;
+      return { kind: "unreachable", message: describeError(err), latencyMs: latencyMs() };
+    } finally {
+      clearTimeout(timer);
+      req.signal?.removeEventListener("abort", onCancel);
+    }
+  }
+
+  const inFlight = new Set<Promise<CallOutcome>>();
+  let closing: Promise<void> | undefined;
+
+  return {
+    post(req) {
+      const started = performance.now();
+      if (!(req.timeoutMs > 0) || !Number.isFinite(req.timeoutMs)) return Promise.reject(new RangeError(`timeoutMs must be a positive number, got ${req.timeoutMs}`));
+      if (closing) return Promise.resolve({ kind: "unreachable", message: "the target HTTP client is closed", latencyMs: 0 });
+      const p = call(req, started);
+      inFlight.add(p);
+      p.finally(() => inFlight.delete(p)).catch(() => undefined);
+      return p;
+    },
+    close() {
+      // Every call settles by its own deadline; undici may still hold requests abandoned at that deadline
+      // (queued behind a slow connect), and nobody waits for those, so destroy rather than drain.
+      closing ??= Promise.allSettled(inFlight).then(() => agent.destroy());
+      return closing;
+    },
+  };
+}
+
+/**
+ * Settles with `pending` or rejects as soon as `signal` aborts: undici only honours an abort once the request
+ * has a connection, so a slow DNS answer or connect would otherwise outlast the deadline.
+ */
+async function raceAbort(pending: Promise<Dispatcher.ResponseData>, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([pending, aborted]);
+  } catch (err) {
+    // If the abort won, the request may still answer later: drop that response instead of leaking it.
+    pending.then((res) => res.body.destroy(), () => undefined);
+    throw err;
+  } finally {
+    if (onAbort) signal.removeEventListener("abort", onAbort);
+  }
+}
+
+/** Reads at most `limit` bytes; undefined when the body is longer, after destroying it (which drops the connection). */
+async function readCapped(body: Dispatcher.ResponseData["body"], limit: number): Promise<Uint8Array | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) {
+      body.destroy();
+      return undefined;
+    }
+    chunks.push(chunk);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}
+
+function flattenHeaders(headers: Dispatcher.ResponseData["headers"]): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  return flat;
+}
+
+function hostOf(raw: string): string {
+  try {
+    return new URL(raw).hostname;
+  } catch {
+    return "";
+  }
+}
+
+/** A short, secret-free description of a network error (messages carry addresses and codes, never headers). */
+function describeError(err: unknown): string {
+  if (err instanceof AggregateError && err.errors.length > 0) return err.errors.map(describeError).join("; ");
+  if (!(err instanceof Error)) return String(err);
+  const code = (err as { code?: unknown }).code;
+  const message = err.message || err.name;
+  return typeof code === "string" && !code.startsWith("UND_ERR") && !message.includes(code) ? `${code}: ${message}` : message;
+}
