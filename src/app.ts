@@ -15,7 +15,10 @@ import { createActionService } from "./api/action-service.js";
 import { createErrorInterceptor, type ErrorLogger } from "./api/errors.js";
 import { createAuthInterceptor } from "./auth/auth-interceptor.js";
 import type { Authenticator } from "./auth/authenticator.js";
-import { MOUNTED_SERVICES, registerServices } from "./routes.js";
+import { mountedServices, registerServices, type HostService } from "./routes.js";
+import { createExecutionEngine } from "./execution/engine.js";
+import type { TargetHttpClient } from "./execution/http-client.js";
+import type { TargetCallReport } from "./execution/dispatch.js";
 
 /** Everything the application is built from; the process-level wiring lives in main.ts. */
 export interface TetherAppDeps {
@@ -31,6 +34,16 @@ export interface TetherAppDeps {
   logError: ErrorLogger;
   clock?: Clock;
   newId?: () => string;
+  /** Algorithm of the instance key that signs JWT payloads (default ES256). */
+  jwtAlg?: "ES256" | "RS256";
+  /** The host application's own services, mounted behind the same auth and execution interceptors. */
+  hostServices?: readonly HostService[];
+  /** The outbound client for target calls (default: built for `dev`). */
+  http?: TargetHttpClient;
+  /** Called after every target call, for logs and metrics. */
+  onTargetCall?: (report: TargetCallReport) => void;
+  /** False leaves the execution interceptor out: no request/response executions fire (default true). */
+  executions?: boolean;
 }
 
 /** Builds the stores, the services and the interceptor chain (transport-independent, so tests can run it in process). */
@@ -42,12 +55,31 @@ export function createTetherApp(deps: TetherAppDeps) {
   const targets = createTargetStore(deps.db, { clock, newId, events, secrets, newSigningKey: generateSigningKey });
   const publicKeys = createPublicKeyStore(deps.db, { clock, newId, events });
   const executions = createExecutionStore(deps.db, { clock, events });
-  const catalog = createConditionCatalog({ services: () => MOUNTED_SERVICES, eventTypes: () => BUILTIN_EVENT_TYPES });
+  const services = mountedServices(deps.hostServices);
+  const catalog = createConditionCatalog({ services: () => services, eventTypes: () => BUILTIN_EVENT_TYPES });
   const action = createActionService({ targets, publicKeys, executions, catalog, rules: { dev: deps.dev } });
-  const routes = registerServices({ action });
-  // Outermost first: errors are mapped after everything else ran.
-  const interceptors: Interceptor[] = [createErrorInterceptor(deps.logError), createAuthInterceptor({ authenticator: deps.authenticator })];
-  return { routes, interceptors, services: MOUNTED_SERVICES, stores: { targets, publicKeys, executions, events } };
+  const routes = registerServices({ action, host: deps.hostServices ?? [] });
+  const engine = createExecutionEngine({
+    db: deps.db,
+    events,
+    targets,
+    publicKeys,
+    executions,
+    secrets,
+    clock,
+    instanceId: deps.instanceId,
+    dev: deps.dev,
+    ...(deps.jwtAlg ? { jwtAlg: deps.jwtAlg } : {}),
+    ...(deps.http ? { http: deps.http } : {}),
+    ...(deps.onTargetCall ? { onReport: deps.onTargetCall } : {}),
+  });
+  // Outermost first: errors are mapped after everything else ran; executions see the authenticated caller.
+  const interceptors: Interceptor[] = [
+    createErrorInterceptor(deps.logError),
+    createAuthInterceptor({ authenticator: deps.authenticator }),
+    ...(deps.executions === false ? [] : [engine.interceptor]),
+  ];
+  return { routes, interceptors, services, engine, stores: { targets, publicKeys, executions, events } };
 }
 
 /** The application built by {@link createTetherApp}. */

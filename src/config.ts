@@ -27,6 +27,8 @@ export interface Config {
   logLevel: LogLevel;
   oidc?: OidcConfig;
   readMaxBytes: number;
+  /** Algorithm of the instance key that signs JWT payloads. */
+  jwtAlg: "ES256" | "RS256";
 }
 
 /** Documentation of one environment variable, for the README and `--help`-style output. */
@@ -52,6 +54,7 @@ export const configVariables: readonly ConfigVariable[] = [
   { name: "TETHER_OIDC_PERMISSIONS_CLAIM", default: "permissions", description: "Claim with the caller's permissions (array, space-separated string or roles object)." },
   { name: "TETHER_OIDC_ORG_CLAIM", default: "urn:zitadel:iam:user:resourceowner:id", description: "Claim with the caller's organisation id." },
   { name: "TETHER_READ_MAX_BYTES", default: "4194304", description: "Largest request body accepted, in bytes." },
+  { name: "TETHER_JWT_ALG", default: "ES256", description: "Algorithm of the instance key that signs JWT/JWE payloads: ES256 or RS256 (keys published at /oauth/v2/keys)." },
 ];
 
 /** Invalid configuration; the message lists every problem, one per line. */
@@ -92,6 +95,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (logLevel !== logLevelRaw) problems.push(`TETHER_LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got ${JSON.stringify(logLevelRaw)}`);
   const oidc = loadOidc(get, dev, problems);
   const readMaxBytes = integer("TETHER_READ_MAX_BYTES", 4 * 1024 * 1024, 1, MAX_READ_BYTES);
+  const jwtAlgRaw = get("TETHER_JWT_ALG")?.toUpperCase() ?? "ES256";
+  const jwtAlg = jwtAlgRaw === "RS256" ? "RS256" : "ES256";
+  if (jwtAlg !== jwtAlgRaw) problems.push(`TETHER_JWT_ALG must be ES256 or RS256, got ${JSON.stringify(jwtAlgRaw)}`);
 
   const config: Config = {
     port,
@@ -101,6 +107,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     dev,
     logLevel,
     readMaxBytes,
+    jwtAlg,
   };
   // The master key is passed through untouched (not trimmed: it is decoded elsewhere) and never echoed.
   const masterKey = env["TETHER_MASTER_KEY"];

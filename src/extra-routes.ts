@@ -1,9 +1,24 @@
+// Plain HTTP routes served next to the RPCs: health checks and the JWKS.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { Db } from "./store/db.js";
 
 type Req = IncomingMessage | Http2ServerRequest;
 type Res = ServerResponse | Http2ServerResponse;
+
+/** `GET /oauth/v2/keys`: the JWKS that verifies JWT payloads (the path ZITADEL instances use). */
+export function jwksRoute(engine: { jwks(): Promise<unknown> }) {
+  return {
+    method: "GET",
+    path: "/oauth/v2/keys",
+    handle: async (_req: Req, res: Res) => {
+      const body = JSON.stringify(await engine.jwks());
+      res.setHeader("content-type", "application/json");
+      res.setHeader("cache-control", "public, max-age=300");
+      res.end(body);
+    },
+  };
+}
 
 /** `GET /healthz` (the process answers) and `GET /readyz` (the database answers). */
 export function healthRoutes(db: Db): Array<{ method: string; path: string; handle: (req: Req, res: Res) => void }> {

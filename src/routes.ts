@@ -2,17 +2,32 @@ import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
 import type { DescService } from "@bufbuild/protobuf";
 import { ActionService } from "../gen/zitadel/action/v2/action_service_pb.js";
 
-/** Every service this server mounts; conditions may name their methods (ListExecutionMethods/Services). */
-export const MOUNTED_SERVICES: readonly DescService[] = [ActionService];
+/** A host application's own service, mounted next to the Action Service and wrapped by the same interceptors. */
+export interface HostService {
+  service: DescService;
+  register(router: ConnectRouter): void;
+}
+
+/** Pairs a service descriptor with its implementation for {@link registerServices}. */
+export function hostService<S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>): HostService {
+  return { service, register: (router) => void router.service(service, impl) };
+}
+
+/** The services a server mounts: the Action Service first, then the host's. */
+export function mountedServices(host: readonly HostService[] = []): readonly DescService[] {
+  return [ActionService, ...host.map((h) => h.service)];
+}
 
 /** The service implementations to register. */
 export interface ServiceImpls {
   action: ServiceImpl<typeof ActionService>;
+  host?: readonly HostService[];
 }
 
 /** The one place services are registered on a Connect router. */
 export function registerServices(impls: ServiceImpls): (router: ConnectRouter) => void {
   return (router) => {
     router.service(ActionService, impls.action);
+    for (const h of impls.host ?? []) h.register(router);
   };
 }

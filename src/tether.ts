@@ -11,7 +11,9 @@ import { createAuthenticator } from "./auth/authenticator.js";
 import { createTetherApp, type TetherApp } from "./app.js";
 import { startServer } from "./server.js";
 import { createHttpHandler } from "./handler.js";
-import { healthRoutes } from "./health.js";
+import { healthRoutes, jwksRoute } from "./extra-routes.js";
+import type { HostService } from "./routes.js";
+import type { TargetHttpClient } from "./execution/http-client.js";
 import { systemClock } from "./domain/clock.js";
 
 /** A running server and what its starter needs to know. */
@@ -25,8 +27,18 @@ export interface RunningTether {
   close(): Promise<void>;
 }
 
+/** What an embedding application may add to {@link startTether}. */
+export interface StartOptions {
+  /** The host's own Connect services, mounted on the same port behind auth and executions. */
+  hostServices?: readonly HostService[];
+  /** The outbound client for target calls (tests inject resolvers and dialers through it). */
+  http?: TargetHttpClient;
+  /** False serves without the execution interceptor (benchmarks; default true). */
+  executions?: boolean;
+}
+
 /** Opens the data directory (database, master key, admin token) and serves every protocol on one port. */
-export async function startTether(config: Config, log: Logger): Promise<RunningTether> {
+export async function startTether(config: Config, log: Logger, options: StartOptions = {}): Promise<RunningTether> {
   const masterKey = loadMasterKey({ envValue: config.masterKey, dataDir: config.dataDir });
   if (masterKey.source === "generated")
     log.warn({ path: join(config.dataDir, "master.key") }, "generated a new master key; back it up with the database, or set TETHER_MASTER_KEY");
@@ -46,6 +58,11 @@ export async function startTether(config: Config, log: Logger): Promise<RunningT
       dev: config.dev,
       authenticator,
       newId,
+      jwtAlg: config.jwtAlg,
+      ...(options.hostServices ? { hostServices: options.hostServices } : {}),
+      ...(options.http ? { http: options.http } : {}),
+      ...(options.executions === false ? { executions: false } : {}),
+      onTargetCall: (r) => log.debug(r, "target called"),
       logError: (message, fields) => log.error(fields, message),
     });
     const handler = createHttpHandler({
@@ -53,7 +70,7 @@ export async function startTether(config: Config, log: Logger): Promise<RunningT
       interceptors: app.interceptors,
       services: [...app.services],
       readMaxBytes: config.readMaxBytes,
-      extraRoutes: healthRoutes(db),
+      extraRoutes: [...healthRoutes(db), jwksRoute(app.engine)],
     });
     const server = await startServer({ port: config.port, host: config.host, handler, log: (msg, fields) => log.info(fields ?? {}, msg) });
     log.info({ url: server.url, dataDir: config.dataDir, dev: config.dev, oidc: Boolean(config.oidc) }, "tether listening");
@@ -64,6 +81,7 @@ export async function startTether(config: Config, log: Logger): Promise<RunningT
       ...(admin.created && admin.token ? { newAdminToken: admin.token } : {}),
       async close() {
         await server.close();
+        await app.engine.close();
         db.close();
       },
     };

@@ -17,6 +17,8 @@ export interface EventLog {
   append(event: NewEvent): StoredEvent;
   /** Events after a position, oldest first (for tests and later delivery). */
   readAfter(position: number, limit: number): StoredEvent[];
+  /** Calls `listener` for every appended event, inside the appending transaction (keep it cheap). */
+  onAppend(listener: (event: StoredEvent) => void): () => void;
 }
 
 interface EventRow {
@@ -40,6 +42,7 @@ export function createEventLog(db: Db, deps: { instanceId: string }): EventLog {
     `INSERT INTO events (event_type, aggregate_type, aggregate_id, sequence, creator, resource_owner, payload, created_at)
      VALUES (@type, @aggregateType, @aggregateId, @sequence, @creator, @resourceOwner, @payload, @createdAt)`,
   );
+  const listeners = new Set<(event: StoredEvent) => void>();
   const after = db.prepare<[number, number], EventRow>("SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?");
   return {
     append(e) {
@@ -56,7 +59,7 @@ export function createEventLog(db: Db, deps: { instanceId: string }): EventLog {
         payload: JSON.stringify(e.payload),
         createdAt: e.createdAt.getTime(),
       });
-      return {
+      const stored: StoredEvent = {
         position: Number(result.lastInsertRowid),
         type: e.type,
         aggregateType: e.aggregateType,
@@ -67,6 +70,12 @@ export function createEventLog(db: Db, deps: { instanceId: string }): EventLog {
         payload: e.payload,
         createdAt: e.createdAt,
       };
+      for (const listener of listeners) listener(stored);
+      return stored;
+    },
+    onAppend(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
     },
     readAfter(position, limit) {
       return after.all(position, limit).map((r) => ({

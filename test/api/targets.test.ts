@@ -158,7 +158,8 @@ describe("DeleteTarget", () => {
     const { client } = inProcess();
     const a = (await client.createTarget({ ...valid, name: "a" })).id;
     const b = (await client.createTarget({ ...valid, name: "b" })).id;
-    await client.setExecution({ condition: { conditionType: { case: "request", value: { condition: { case: "all", value: true } } } }, targets: [a, b] });
+    // A function condition: a request/response one would call these (unreachable, interrupting) targets.
+    await client.setExecution({ condition: { conditionType: { case: "function", value: { name: "preuserinfo" } } }, targets: [a, b] });
     await client.setExecution({ condition: { conditionType: { case: "event", value: { condition: { case: "all", value: true } } } }, targets: [a] });
     await client.deleteTarget({ id: a });
     const { executions } = await client.listExecutions({});

@@ -5,6 +5,7 @@ import { ActionService } from "../../gen/zitadel/action/v2/action_service_pb.js"
 import type { Caller } from "../../src/auth/caller.js";
 import { ADMIN_PERMISSIONS } from "../../src/auth/permissions.js";
 import { manualClock } from "./store-fixtures.js";
+import { loopbackOnlyHttpClient } from "./loopback-http.js";
 
 /** A caller holding every permission. */
 export const adminCaller: Caller = { userId: "admin", permissions: new Set(ADMIN_PERMISSIONS), via: "pat" };
@@ -22,6 +23,7 @@ export function inProcess(options: { dev?: boolean; caller?: Caller } = {}) {
     authenticator: { authenticate: async () => options.caller ?? adminCaller },
     logError: (_m, fields) => errors.push(fields),
     clock,
+    http: loopbackOnlyHttpClient(options.dev ?? false),
   });
   const transport = createRouterTransport(app.routes, { router: { interceptors: app.interceptors } });
   const client: Client<typeof ActionService> = createClient(ActionService, transport);

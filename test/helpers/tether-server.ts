@@ -3,12 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/log.js";
-import { startTether } from "../../src/tether.js";
+import { startTether, type StartOptions } from "../../src/tether.js";
+import { loopbackOnlyHttpClient } from "./loopback-http.js";
 
 /** Starts the real server (real SQLite file in a temp data dir) on 127.0.0.1, port 0. */
-export async function startTestTether(env: Record<string, string> = {}, dataDir = mkdtempSync(join(tmpdir(), "tether-e2e-"))) {
+export async function startTestTether(env: Record<string, string> = {}, dataDir = mkdtempSync(join(tmpdir(), "tether-e2e-")), options: StartOptions = {}) {
   const config = loadConfig({ TETHER_PORT: "0", TETHER_HOST: "127.0.0.1", TETHER_DATA_DIR: dataDir, TETHER_LOG_LEVEL: "silent", ...env });
-  const tether = await startTether(config, createLogger({ level: "silent" }));
+  // Target calls never leave the machine in tests (no DNS for outside names, only 127.0.0.1 dialled).
+  const tether = await startTether(config, createLogger({ level: "silent" }), { http: loopbackOnlyHttpClient(config.dev), ...options });
   return {
     ...tether,
     dataDir,

@@ -21,6 +21,7 @@ describe("loadConfig", () => {
       dev: false,
       logLevel: "info",
       readMaxBytes: 4194304,
+      jwtAlg: "ES256",
     });
   });
 
@@ -39,6 +40,7 @@ describe("loadConfig", () => {
       TETHER_OIDC_PERMISSIONS_CLAIM: "urn:zitadel:iam:org:project:roles",
       TETHER_OIDC_ORG_CLAIM: "org",
       TETHER_READ_MAX_BYTES: "1024",
+      TETHER_JWT_ALG: "rs256",
     });
     expect(config).toEqual({
       port: 0,
@@ -49,6 +51,7 @@ describe("loadConfig", () => {
       dev: true,
       logLevel: "debug",
       readMaxBytes: 1024,
+      jwtAlg: "RS256",
       oidc: {
         issuer: "https://example.zitadel.cloud",
         jwksUrl: "https://example.zitadel.cloud/keys",
@@ -77,6 +80,7 @@ describe("loadConfig", () => {
       TETHER_READ_MAX_BYTES: "-1",
       TETHER_INSTANCE_ID: "x".repeat(201),
       TETHER_OIDC_ISSUER: "not a url",
+      TETHER_JWT_ALG: "HS256",
     });
     expect(problems).toEqual(
       expect.arrayContaining([
@@ -86,9 +90,10 @@ describe("loadConfig", () => {
         expect.stringMatching(/^TETHER_READ_MAX_BYTES must be an integer 1-\d+, got "-1"$/),
         expect.stringMatching(/^TETHER_INSTANCE_ID must be 1-200/),
         'TETHER_OIDC_ISSUER must be an absolute URL, got "not a url"',
+        'TETHER_JWT_ALG must be ES256 or RS256, got "HS256"',
       ]),
     );
-    expect(problems).toHaveLength(6);
+    expect(problems).toHaveLength(7);
   });
 
   it("puts one problem per line in the error message", () => {
@@ -131,7 +136,7 @@ describe("loadConfig", () => {
     const names = configVariables.map((v) => v.name);
     expect(new Set(names).size).toBe(names.length);
     expect(names).toContain("TETHER_MASTER_KEY");
-    expect(names).toHaveLength(13);
+    expect(names).toHaveLength(14);
     for (const v of configVariables) expect(v.description.length).toBeGreaterThan(10);
   });
 });
