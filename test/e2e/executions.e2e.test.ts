@@ -115,6 +115,16 @@ describe("request executions", () => {
     expect(Date.now() - started).toBeLessThan(1500);
   });
 
+  it("ends a slow target's call at the caller's deadline, not the target's timeout", async () => {
+    f.target.respond("/slow", { delayMs: 5000 });
+    const { id } = await f.mkTarget("/slow", "webhook", { interrupt: true, timeoutMs: 10_000 });
+    await f.setExecution(onMethod("request", "AddHumanUser"), [id]);
+    const started = Date.now();
+    await expectCode(f.users.addHumanUser(ann, { timeoutMs: 300 }), Code.DeadlineExceeded);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(f.store.size).toBe(0);
+  });
+
   it("fails an unreachable target with UNKNOWN", async () => {
     const closed = await (await import("../helpers/recording-target.js")).startRecordingTarget();
     const endpoint = closed.url("/gone");
