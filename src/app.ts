@@ -2,7 +2,9 @@ import type { Interceptor } from "@connectrpc/connect";
 import type { Db } from "./store/db.js";
 import type { Clock } from "./domain/clock.js";
 import { systemClock } from "./domain/clock.js";
-import { BUILTIN_EVENT_TYPES } from "./domain/events.js";
+import { createEventTypeRegistry } from "./domain/event-types.js";
+import { createDeliveryStore } from "./store/delivery-store.js";
+import { createEventPusher } from "./store/event-pusher.js";
 import { createEventLog } from "./store/event-log.js";
 import { createTargetStore } from "./store/target-store.js";
 import { createPublicKeyStore } from "./store/public-key-store.js";
@@ -12,11 +14,12 @@ import { generateSigningKey } from "./crypto/random-secret.js";
 import { createIdGenerator } from "./ids.js";
 import { createConditionCatalog } from "./api/catalog.js";
 import { createActionService } from "./api/action-service.js";
+import { createDeliveryService } from "./api/delivery-handlers.js";
 import { createErrorInterceptor, type ErrorLogger } from "./api/errors.js";
 import { createAuthInterceptor } from "./auth/auth-interceptor.js";
 import type { Authenticator } from "./auth/authenticator.js";
 import { mountedServices, registerServices, type HostService } from "./routes.js";
-import { createExecutionEngine } from "./execution/engine.js";
+import { createExecutionEngine, type DeliveryOptions } from "./execution/engine.js";
 import type { TargetHttpClient } from "./execution/http-client.js";
 import type { TargetCallReport } from "./execution/dispatch.js";
 
@@ -44,6 +47,10 @@ export interface TetherAppDeps {
   onTargetCall?: (report: TargetCallReport) => void;
   /** False leaves the execution interceptor out: no request/response executions fire (default true). */
   executions?: boolean;
+  /** Event types the host application will push (conditions may name them). */
+  eventTypes?: readonly string[];
+  /** Delivery worker settings. */
+  delivery?: DeliveryOptions;
 }
 
 /** Builds the stores, the services and the interceptor chain (transport-independent, so tests can run it in process). */
@@ -55,16 +62,20 @@ export function createTetherApp(deps: TetherAppDeps) {
   const targets = createTargetStore(deps.db, { clock, newId, events, secrets, newSigningKey: generateSigningKey });
   const publicKeys = createPublicKeyStore(deps.db, { clock, newId, events });
   const executions = createExecutionStore(deps.db, { clock, events });
+  const deliveries = createDeliveryStore(deps.db, { clock, newId });
+  const registry = createEventTypeRegistry();
+  registry.register(deps.eventTypes ?? []);
   const services = mountedServices(deps.hostServices);
-  const catalog = createConditionCatalog({ services: () => services, eventTypes: () => BUILTIN_EVENT_TYPES });
+  const catalog = createConditionCatalog({ services: () => services, eventTypes: registry.list });
   const action = createActionService({ targets, publicKeys, executions, catalog, rules: { dev: deps.dev } });
-  const routes = registerServices({ action, host: deps.hostServices ?? [] });
+  const routes = registerServices({ action, deliveries: createDeliveryService({ deliveries }), host: deps.hostServices ?? [] });
   const engine = createExecutionEngine({
     db: deps.db,
     events,
     targets,
     publicKeys,
     executions,
+    deliveries,
     secrets,
     clock,
     instanceId: deps.instanceId,
@@ -72,6 +83,8 @@ export function createTetherApp(deps: TetherAppDeps) {
     ...(deps.jwtAlg ? { jwtAlg: deps.jwtAlg } : {}),
     ...(deps.http ? { http: deps.http } : {}),
     ...(deps.onTargetCall ? { onReport: deps.onTargetCall } : {}),
+    ...(deps.delivery ? { delivery: deps.delivery } : {}),
+    onError: (e) => deps.logError("delivery worker error", { err: e instanceof Error ? e.message : String(e) }),
   });
   // Outermost first: errors are mapped after everything else ran; executions see the authenticated caller.
   const interceptors: Interceptor[] = [
@@ -79,7 +92,16 @@ export function createTetherApp(deps: TetherAppDeps) {
     createAuthInterceptor({ authenticator: deps.authenticator }),
     ...(deps.executions === false ? [] : [engine.interceptor]),
   ];
-  return { routes, interceptors, services, engine, stores: { targets, publicKeys, executions, events } };
+  return {
+    routes,
+    interceptors,
+    services,
+    engine,
+    eventTypes: registry,
+    /** Pushes host events; matching event executions are enqueued in the same transaction. */
+    pushEvents: createEventPusher(deps.db, { events, registry, clock }),
+    stores: { targets, publicKeys, executions, events, deliveries },
+  };
 }
 
 /** The application built by {@link createTetherApp}. */

@@ -14,6 +14,7 @@ import { createHttpHandler } from "./handler.js";
 import { healthRoutes, jwksRoute } from "./extra-routes.js";
 import type { HostService } from "./routes.js";
 import type { TargetHttpClient } from "./execution/http-client.js";
+import type { DeliveryOptions } from "./execution/engine.js";
 import { systemClock } from "./domain/clock.js";
 
 /** A running server and what its starter needs to know. */
@@ -35,6 +36,10 @@ export interface StartOptions {
   http?: TargetHttpClient;
   /** False serves without the execution interceptor (benchmarks; default true). */
   executions?: boolean;
+  /** Event types the host application will push with `app.pushEvents`. */
+  eventTypes?: readonly string[];
+  /** Delivery worker settings (retry policy, concurrency). */
+  delivery?: DeliveryOptions;
 }
 
 /** Opens the data directory (database, master key, admin token) and serves every protocol on one port. */
@@ -62,6 +67,8 @@ export async function startTether(config: Config, log: Logger, options: StartOpt
       ...(options.hostServices ? { hostServices: options.hostServices } : {}),
       ...(options.http ? { http: options.http } : {}),
       ...(options.executions === false ? { executions: false } : {}),
+      ...(options.eventTypes ? { eventTypes: options.eventTypes } : {}),
+      ...(options.delivery ? { delivery: options.delivery } : {}),
       onTargetCall: (r) => log.debug(r, "target called"),
       logError: (message, fields) => log.error(fields, message),
     });
@@ -72,7 +79,13 @@ export async function startTether(config: Config, log: Logger, options: StartOpt
       readMaxBytes: config.readMaxBytes,
       extraRoutes: [...healthRoutes(db), jwksRoute(app.engine)],
     });
-    const server = await startServer({ port: config.port, host: config.host, handler, log: (msg, fields) => log.info(fields ?? {}, msg) });
+    app.engine.start();
+    const server = await startServer({ port: config.port, host: config.host, handler, log: (msg, fields) => log.info(fields ?? {}, msg) }).catch(
+      async (e: unknown) => {
+        await app.engine.close();
+        throw e;
+      },
+    );
     log.info({ url: server.url, dataDir: config.dataDir, dev: config.dev, oidc: Boolean(config.oidc) }, "tether listening");
     return {
       url: server.url,

@@ -32,6 +32,8 @@ export interface DispatcherDeps {
   clock: Clock;
   /** Called after every target call (and for targets that could not be prepared). */
   onReport?: (report: TargetCallReport) => void;
+  /** Hands rest_async calls to the durable outbox; without it they are sent directly, fire and forget. */
+  enqueueAsync?: (targetId: string, executionId: string, payloadJson: string) => void;
 }
 
 /** How a run applies rest_call answers to its state and renders the payload from it. */
@@ -78,6 +80,12 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         const target = deps.loadTarget(id, deps.clock());
         if (!target) continue; // deleted after the route was resolved
         const base = { executionId: spec.executionId, targetId: id, targetType: target.type };
+        if (target.type === "async" && deps.enqueueAsync) {
+          // Durable: the outbox encodes, signs and retries it; the caller never waits for it.
+          deps.enqueueAsync(id, spec.executionId, goJson(spec.render(state)));
+          report({ ...base, outcome: "enqueued", latencyMs: 0, interrupted: false });
+          continue;
+        }
         const prepared = await prepare(target, spec.render(state));
         if (!prepared.ok) {
           const interrupted = target.interruptOnError && target.type !== "async";

@@ -5,6 +5,22 @@ import type { EventLog } from "../store/event-log.js";
 import type { ExecutionStore } from "../store/execution-store.js";
 import type { TargetStore } from "../store/target-store.js";
 import type { PublicKeyStore } from "../store/public-key-store.js";
+import type { DeliveryStore } from "../store/delivery-store.js";
+import { createOutbox } from "./outbox.js";
+import { createDeliveryWorker, type DeliveryNext } from "../delivery/worker.js";
+import { createDeliverySender } from "../delivery/send.js";
+import type { Delivery, DeliveryAttempt, RetryPolicy } from "../domain/delivery.js";
+
+/** Settings of the durable delivery worker. */
+export interface DeliveryOptions {
+  policy?: RetryPolicy;
+  /** Attempts in flight at once (default 32). */
+  concurrency?: number;
+  /** Attempts in flight at once to one target (default 8). */
+  perTargetConcurrency?: number;
+  /** False: enqueue only, never send (a node that only serves the API); default true. */
+  worker?: boolean;
+}
 import type { SecretBox } from "../crypto/secret-box.js";
 import { createChangeWatch } from "../store/change-watch.js";
 import { createExecutionRouter, type ExecutionRouter } from "./router.js";
@@ -23,6 +39,7 @@ export interface ExecutionEngineDeps {
   targets: TargetStore;
   publicKeys: PublicKeyStore;
   executions: ExecutionStore;
+  deliveries: DeliveryStore;
   secrets: SecretBox;
   clock: Clock;
   instanceId: string;
@@ -34,6 +51,11 @@ export interface ExecutionEngineDeps {
   http?: TargetHttpClient;
   identity?: IdentityOf;
   onReport?: (report: TargetCallReport) => void;
+  delivery?: DeliveryOptions;
+  /** Called after each delivery attempt was recorded. */
+  onDelivery?: (job: Delivery, attempt: DeliveryAttempt, next: DeliveryNext) => void;
+  /** Reports unexpected worker errors. */
+  onError?: (error: unknown) => void;
 }
 
 /** The execution engine: routing, the target caller, the interceptor, functions and the JWKS. */
@@ -43,6 +65,9 @@ export interface ExecutionEngine {
   runFunction: RunFunction;
   /** The public keys of JWT payload signatures, as served at `/oauth/v2/keys`. */
   jwks(): Promise<{ keys: unknown[] }>;
+  /** Starts the delivery worker (it first re-queues jobs a crash left in flight). */
+  start(): void;
+  /** Stops the worker (in-flight attempts finish or go back to pending) and closes the HTTP client. */
   close(): Promise<void>;
 }
 
@@ -59,10 +84,35 @@ export function createExecutionEngine(deps: ExecutionEngineDeps): ExecutionEngin
     return key;
   };
   const http = deps.http ?? createTargetHttpClient({ dev: deps.dev });
+  const encoder = createPayloadEncoder({ instanceKey });
+  const worker = createDeliveryWorker({
+    deliveries: deps.deliveries,
+    send: createDeliverySender({ http, encoder, targets: deps.targets, publicKeys: deps.publicKeys, clock: deps.clock }),
+    clock: deps.clock,
+    ...(deps.delivery?.policy ? { policy: deps.delivery.policy } : {}),
+    ...(deps.delivery?.concurrency ? { concurrency: deps.delivery.concurrency } : {}),
+    ...(deps.delivery?.perTargetConcurrency ? { perTargetConcurrency: deps.delivery.perTargetConcurrency } : {}),
+    ...(deps.onDelivery ? { onResult: deps.onDelivery } : {}),
+    ...(deps.onError ? { onError: deps.onError } : {}),
+  });
+  // Wake the worker once the enqueuing transaction has committed (this runs after the synchronous commit).
+  let kickQueued = false;
+  const kick = () => {
+    if (kickQueued) return;
+    kickQueued = true;
+    setImmediate(() => {
+      kickQueued = false;
+      worker.kick();
+    });
+  };
+  const outbox = createOutbox({ router, ...deps, onEnqueued: kick });
+  // Inside the event's own transaction: the job commits (or rolls back) with the event.
+  deps.events.onAppend((event) => outbox.onEvent(event));
   const dispatcher = createDispatcher({
+    enqueueAsync: (targetId, executionId, json) => outbox.enqueueAsync(targetId, executionId, json),
     loadTarget: createTargetLoader(deps),
     http,
-    encoder: createPayloadEncoder({ instanceKey }),
+    encoder,
     clock: deps.clock,
     ...(deps.onReport ? { onReport: deps.onReport } : {}),
   });
@@ -71,6 +121,12 @@ export function createExecutionEngine(deps: ExecutionEngineDeps): ExecutionEngin
     interceptor: createExecutionInterceptor({ router, dispatcher, instanceId: deps.instanceId, ...(deps.identity ? { identity: deps.identity } : {}) }),
     runFunction: createFunctionRunner({ router, dispatcher }),
     jwks: async () => jwks(await instanceKey()),
-    close: () => http.close(),
+    start: () => {
+      if (deps.delivery?.worker !== false) worker.start();
+    },
+    close: async () => {
+      await worker.stop();
+      await http.close();
+    },
   };
 }

@@ -1,16 +1,9 @@
 import type { TargetStore } from "../store/target-store.js";
 import type { PublicKeyStore } from "../store/public-key-store.js";
-import type { PayloadType, TargetType } from "../domain/target.js";
+import type { Target } from "../domain/target.js";
 
 /** Everything needed to call one target, read at call time so changes apply to the very next call. */
-export interface CallableTarget {
-  id: string;
-  name: string;
-  type: TargetType;
-  interruptOnError: boolean;
-  endpoint: string;
-  timeoutMs: number;
-  payloadType: PayloadType;
+export interface CallableTarget extends Omit<Target, "createdAt" | "changedAt"> {
   /** Valid signing keys, newest first (more than one during a rotation grace period). */
   signingKeys: string[];
   /** The active, unexpired public key (JWE only). */

@@ -86,4 +86,41 @@ export const migrations: readonly string[] = [
     created_at INTEGER NOT NULL
   ) STRICT;
   `,
+  // 2: the delivery outbox (event executions and rest_async calls) and its attempt log.
+  `
+  CREATE TABLE deliveries (
+    n               INTEGER PRIMARY KEY AUTOINCREMENT,   -- insertion order; ordering within an aggregate
+    id              TEXT NOT NULL UNIQUE,                -- sent as webhook-id on every attempt
+    kind            TEXT NOT NULL CHECK (kind IN ('event', 'async')),
+    execution_id    TEXT NOT NULL,
+    target_id       TEXT NOT NULL,                       -- no FK: a job outlives its target's deletion
+    target          TEXT NOT NULL,                       -- JSON snapshot; signing keys stay sealed
+    payload         TEXT NOT NULL,                       -- the JSON body (before JWT/JWE encoding)
+    event_type      TEXT,
+    event_position  INTEGER,
+    ordering_key    TEXT,                                -- aggregate of an event; NULL = no ordering
+    state           TEXT NOT NULL CHECK (state IN ('pending', 'in_flight', 'delivered', 'dead')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL,
+    last_status     INTEGER,
+    last_error      TEXT
+  ) STRICT;
+  CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at, n);
+  CREATE INDEX deliveries_order ON deliveries (target_id, ordering_key, n) WHERE ordering_key IS NOT NULL;
+  CREATE INDEX deliveries_created ON deliveries (created_at);
+
+  CREATE TABLE delivery_attempts (
+    delivery_n    INTEGER NOT NULL REFERENCES deliveries (n) ON DELETE CASCADE,
+    attempt       INTEGER NOT NULL,
+    started_at    INTEGER NOT NULL,
+    latency_ms    REAL NOT NULL,
+    outcome       TEXT NOT NULL,                         -- ok, http_error, timeout, unreachable, ...
+    status        INTEGER,
+    error         TEXT,
+    response_body TEXT,                                  -- truncated
+    PRIMARY KEY (delivery_n, attempt)
+  ) STRICT;
+  `,
 ];

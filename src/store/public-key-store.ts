@@ -30,6 +30,8 @@ export interface PublicKeyStore {
   list(targetId: string, query: PublicKeyQuery): Paged<PublicKeyRecord>;
   /** The active key usable at `now` (not expired), if any. */
   activeKey(targetId: string, now: Date): PublicKeyRecord | undefined;
+  /** One key, whatever its state. */
+  find(targetId: string, keyId: string): PublicKeyRecord | undefined;
 }
 
 interface KeyRow {
@@ -154,6 +156,10 @@ export function createPublicKeyStore(db: Db, deps: { clock: Clock; newId: () => 
         .prepare(`SELECT * FROM public_keys WHERE ${where.sql} ORDER BY ${order}, id ${dir} LIMIT ? OFFSET ?`)
         .all(...where.params, query.page.limit, query.page.offset) as KeyRow[];
       return { total, items: rows.map(rowToKey) };
+    },
+    find(targetId, keyId) {
+      const row = byId.get(targetId, keyId);
+      return row && rowToKey(row);
     },
     activeKey(targetId, now) {
       const row = active.get(targetId, now.getTime());

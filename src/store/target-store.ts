@@ -39,6 +39,10 @@ export interface TargetStore {
   missing(ids: readonly string[]): string[];
   /** Signing keys valid at `now`, newest first (the current one, then those still in a grace period). */
   signingKeys(id: string, now: Date): string[];
+  /** The same keys still sealed, for delivery jobs that must not hold them in clear. */
+  sealedSigningKeys(id: string, now: Date): string[];
+  /** Opens a key sealed for `targetId` (see {@link sealedSigningKeys}). */
+  openSigningKey(targetId: string, sealed: string): string;
 }
 
 interface TargetRow {
@@ -237,6 +241,12 @@ export function createTargetStore(db: Db, deps: TargetStoreDeps): TargetStore {
     },
     signingKeys(id, now) {
       return validKeys.all(id, now.getTime()).map((r) => deps.secrets.open(r.key_enc, aad(id)));
+    },
+    sealedSigningKeys(id, now) {
+      return validKeys.all(id, now.getTime()).map((r) => r.key_enc);
+    },
+    openSigningKey(targetId, sealed) {
+      return deps.secrets.open(sealed, aad(targetId));
     },
   };
 }

@@ -11,6 +11,7 @@ import { PayloadType } from "../../gen/zitadel/action/v2/target_pb.js";
 import { UserService } from "../../gen/tether/example/v1/user_service_pb.js";
 import { createUserService } from "../../examples/user-service/service.js";
 import { startTestTether } from "./tether-server.js";
+import type { StartOptions } from "../../src/tether.js";
 import { hostService } from "../../src/routes.js";
 import { startRecordingTarget } from "./recording-target.js";
 
@@ -29,9 +30,14 @@ export const onAll = (kind: "request" | "response"): Condition => ({ conditionTy
 export type Kind = "webhook" | "call" | "async";
 
 /** A dev-mode Tether with the example UserService mounted, an admin client, a user client and a recording target. */
-export async function engineFixture() {
+export async function engineFixture(options: StartOptions = {}) {
   const users = createUserService();
-  const server = await startTestTether({ TETHER_DEV: "1" }, mkdtempSync(join(tmpdir(), "tether-exec-")), { hostServices: [hostService(UserService, users)] });
+  const server = await startTestTether({ TETHER_DEV: "1" }, mkdtempSync(join(tmpdir(), "tether-exec-")), {
+    hostServices: [hostService(UserService, users)],
+    // Fast retries so retry tests finish in well under a second per attempt.
+    delivery: { policy: { scheduleMs: [50, 100, 200], maxAttempts: 4, maxAgeMs: 60_000, jitter: 0 } },
+    ...options,
+  });
   const target = await startRecordingTarget();
   const auth: Interceptor = (next) => (req) => {
     req.header.set("authorization", `Bearer ${server.token}`);

@@ -5,6 +5,7 @@ import { createPublicKeyStore } from "../../src/store/public-key-store.js";
 import { createExecutionStore } from "../../src/store/execution-store.js";
 import type { NewTarget } from "../../src/domain/target.js";
 import type { Actor } from "../../src/domain/events.js";
+import { DomainError } from "../../src/domain/errors.js";
 
 /** A clock tests move by hand. */
 export function manualClock(start = Date.parse("2026-01-01T00:00:00Z")) {
@@ -52,3 +53,14 @@ export function newTarget(overrides: Partial<NewTarget> = {}): NewTarget {
 
 /** The actor tests write as. */
 export const actor: Actor = { userId: "user-1", orgId: "org-1" };
+
+/** Runs `fn` and returns `kind/reason` of the DomainError it throws, or "ok". */
+export function reasonOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof DomainError) return `${e.kind}/${e.reason}`;
+    throw e;
+  }
+  return "ok";
+}

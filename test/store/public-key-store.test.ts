@@ -1,18 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { actor, memoryStores, newTarget } from "../helpers/store-fixtures.js";
-import { DomainError } from "../../src/domain/errors.js";
+import { actor, memoryStores, newTarget, reasonOf } from "../helpers/store-fixtures.js";
 
 const key = (n: number) => ({ pem: `-----BEGIN PUBLIC KEY-----\nKEY${n}\n-----END PUBLIC KEY-----\n`, keyType: "ec" as const, fingerprint: `SHA256:fp${n}` });
 
-function reason(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return `${e.kind}/${e.reason}`;
-    throw e;
-  }
-  return "ok";
-}
+const reason = reasonOf;
 
 describe("public key store", () => {
   function setup() {

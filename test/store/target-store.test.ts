@@ -1,16 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { actor, memoryStores, newTarget } from "../helpers/store-fixtures.js";
-import { DomainError } from "../../src/domain/errors.js";
+import { actor, memoryStores, newTarget, reasonOf } from "../helpers/store-fixtures.js";
 
-function reason(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return `${e.kind}/${e.reason}`;
-    throw e;
-  }
-  return "ok";
-}
+const reason = reasonOf;
 
 describe("target store", () => {
   it("creates a target, stores only the sealed signing key and writes target.added in the same transaction", () => {

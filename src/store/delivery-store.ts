@@ -1,0 +1,236 @@
+import type { Db } from "./db.js";
+import type { Clock } from "../domain/clock.js";
+import type { Delivery, DeliveryAttempt, DeliveryState, NewDelivery, TargetSnapshot } from "../domain/delivery.js";
+import type { Paged } from "../domain/queries.js";
+import type { Page } from "../domain/pagination.js";
+import { and, inList, type SqlPart } from "./sql.js";
+
+/** Filters of {@link DeliveryStore.list}; combined with AND. */
+export interface DeliveryQuery {
+  targetId?: string;
+  states?: DeliveryState[];
+  eventType?: string;
+  createdFrom?: Date;
+  createdTo?: Date;
+  page: Page;
+}
+
+/** The outbox: delivery jobs and their attempts. */
+export interface DeliveryStore {
+  /** Adds a job; call inside the transaction that produced it. Returns its id (the webhook-id). */
+  enqueue(job: NewDelivery): string;
+  /**
+   * Marks up to `limit` due jobs in flight and returns them, oldest first. A job waits while an earlier
+   * job with the same ordering key and target is not final; targets in `busyTargets` are skipped.
+   */
+  claim(limit: number, busyTargets?: ReadonlySet<string>): Delivery[];
+  /** Records an attempt and the job's new state in one transaction. */
+  finish(id: string, attempt: DeliveryAttempt, next: { state: "delivered" } | { state: "pending"; at: Date } | { state: "dead"; reason: string }): void;
+  /** Puts in-flight jobs back to pending (start-up after a crash, or a graceful stop). */
+  releaseInFlight(ids?: readonly string[]): number;
+  get(id: string): (Delivery & { attemptLog: DeliveryAttempt[] }) | undefined;
+  list(query: DeliveryQuery): Paged<Delivery>;
+  /** Replays one dead (or pending) job now; false when it is missing or already delivered or in flight. */
+  retry(id: string): boolean;
+  /** Replays every dead job matching the filter; returns how many. */
+  retryDead(filter: { targetId?: string; from?: Date; to?: Date }): number;
+  /** Job counts per state, and the age of the oldest due pending job (queue lag). */
+  stats(): { pending: number; inFlight: number; delivered: number; dead: number; oldestDueMs: number };
+  /** When the next pending job is due, if any (the worker sleeps until then). */
+  nextDueAt(): Date | undefined;
+}
+
+interface Row {
+  n: number;
+  id: string;
+  kind: "event" | "async";
+  execution_id: string;
+  target_id: string;
+  target: string;
+  payload: string;
+  event_type: string | null;
+  event_position: number | null;
+  ordering_key: string | null;
+  state: DeliveryState;
+  attempts: number;
+  next_attempt_at: number;
+  created_at: number;
+  updated_at: number;
+  last_status: number | null;
+  last_error: string | null;
+}
+
+interface AttemptRow {
+  attempt: number;
+  started_at: number;
+  latency_ms: number;
+  outcome: string;
+  status: number | null;
+  error: string | null;
+  response_body: string | null;
+}
+
+function rowToDelivery(r: Row): Delivery {
+  const d: Delivery = {
+    id: r.id,
+    n: r.n,
+    kind: r.kind,
+    executionId: r.execution_id,
+    target: JSON.parse(r.target) as TargetSnapshot,
+    payload: r.payload,
+    state: r.state,
+    attempts: r.attempts,
+    nextAttemptAt: new Date(r.next_attempt_at),
+    createdAt: new Date(r.created_at),
+    updatedAt: new Date(r.updated_at),
+  };
+  if (r.event_type !== null) d.eventType = r.event_type;
+  if (r.event_position !== null) d.eventPosition = r.event_position;
+  if (r.ordering_key !== null) d.orderingKey = r.ordering_key;
+  if (r.last_status !== null) d.lastStatus = r.last_status;
+  if (r.last_error !== null) d.lastError = r.last_error;
+  return d;
+}
+
+function rowToAttempt(r: AttemptRow): DeliveryAttempt {
+  const a: DeliveryAttempt = { attempt: r.attempt, startedAt: new Date(r.started_at), latencyMs: r.latency_ms, outcome: r.outcome };
+  if (r.status !== null) a.status = r.status;
+  if (r.error !== null) a.error = r.error;
+  if (r.response_body !== null) a.responseBody = r.response_body;
+  return a;
+}
+
+/** Creates the delivery store. */
+export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => string }): DeliveryStore {
+  const insert = db.prepare(
+    `INSERT INTO deliveries (id, kind, execution_id, target_id, target, payload, event_type, event_position, ordering_key, state, next_attempt_at, created_at, updated_at)
+     VALUES (@id, @kind, @executionId, @targetId, @target, @payload, @eventType, @eventPosition, @orderingKey, 'pending', @at, @at, @at)`,
+  );
+  // Oldest due first; an ordered job waits for earlier non-final jobs of its aggregate and target.
+  const due = db.prepare<[number, number], Row>(
+    `SELECT d.* FROM deliveries d
+     WHERE d.state = 'pending' AND d.next_attempt_at <= ?
+       AND (d.ordering_key IS NULL OR NOT EXISTS (
+         SELECT 1 FROM deliveries e WHERE e.target_id = d.target_id AND e.ordering_key = d.ordering_key
+           AND e.n < d.n AND e.state IN ('pending', 'in_flight')))
+     ORDER BY d.next_attempt_at, d.n LIMIT ?`,
+  );
+  const markInFlight = db.prepare("UPDATE deliveries SET state = 'in_flight', updated_at = ? WHERE n = ?");
+  const byId = db.prepare<[string], Row>("SELECT * FROM deliveries WHERE id = ?");
+  const attemptsOf = db.prepare<[number], AttemptRow>("SELECT * FROM delivery_attempts WHERE delivery_n = ? ORDER BY attempt");
+  const insertAttempt = db.prepare(
+    `INSERT INTO delivery_attempts (delivery_n, attempt, started_at, latency_ms, outcome, status, error, response_body)
+     VALUES (@n, @attempt, @startedAt, @latencyMs, @outcome, @status, @error, @responseBody)`,
+  );
+  const update = db.prepare(
+    `UPDATE deliveries SET state = @state, attempts = @attempts, next_attempt_at = @nextAt, updated_at = @at, last_status = @status, last_error = @error WHERE n = @n`,
+  );
+  const nextDue = db.prepare<[], { at: number | null }>("SELECT MIN(next_attempt_at) AS at FROM deliveries WHERE state = 'pending'");
+
+  const claim = db.transaction((limit: number, busy?: ReadonlySet<string>) => {
+    const now = deps.clock().getTime();
+    const out: Delivery[] = [];
+    // Over-fetch a little so skipped busy targets don't starve the batch.
+    for (const r of due.all(now, busy && busy.size > 0 ? limit * 4 : limit)) {
+      if (out.length >= limit) break;
+      if (busy?.has(r.target_id)) continue;
+      markInFlight.run(now, r.n);
+      out.push(rowToDelivery({ ...r, state: "in_flight" }));
+    }
+    return out;
+  });
+
+  const finish = db.transaction((id: string, a: DeliveryAttempt, next: Parameters<DeliveryStore["finish"]>[2]) => {
+    const row = byId.get(id);
+    if (!row) return;
+    const at = deps.clock().getTime();
+    insertAttempt.run({
+      n: row.n,
+      attempt: a.attempt,
+      startedAt: a.startedAt.getTime(),
+      latencyMs: a.latencyMs,
+      outcome: a.outcome,
+      status: a.status ?? null,
+      error: a.error ?? null,
+      responseBody: a.responseBody ?? null,
+    });
+    const error = next.state === "dead" ? next.reason : a.outcome === "ok" ? null : (a.error ?? a.outcome);
+    update.run({ n: row.n, state: next.state, attempts: a.attempt, nextAt: next.state === "pending" ? next.at.getTime() : row.next_attempt_at, at, status: a.status ?? null, error });
+  });
+
+  return {
+    enqueue(job) {
+      const id = deps.newId();
+      insert.run({
+        id,
+        kind: job.kind,
+        executionId: job.executionId,
+        targetId: job.target.id,
+        target: JSON.stringify(job.target),
+        payload: job.payload,
+        eventType: job.eventType ?? null,
+        eventPosition: job.eventPosition ?? null,
+        orderingKey: job.orderingKey ?? null,
+        at: deps.clock().getTime(),
+      });
+      return id;
+    },
+    claim: (limit, busy) => claim(limit, busy),
+    finish: (id, a, next) => finish(id, a, next),
+    releaseInFlight(ids) {
+      const at = deps.clock().getTime();
+      if (!ids) return db.prepare("UPDATE deliveries SET state = 'pending', updated_at = ? WHERE state = 'in_flight'").run(at).changes;
+      if (ids.length === 0) return 0;
+      const part = inList("id", ids);
+      return db.prepare(`UPDATE deliveries SET state = 'pending', updated_at = ? WHERE state = 'in_flight' AND ${part.sql}`).run(at, ...part.params).changes;
+    },
+    get(id) {
+      const row = byId.get(id);
+      return row && { ...rowToDelivery(row), attemptLog: attemptsOf.all(row.n).map(rowToAttempt) };
+    },
+    list(q) {
+      const parts: SqlPart[] = [];
+      if (q.targetId !== undefined) parts.push({ sql: "target_id = ?", params: [q.targetId] });
+      if (q.states && q.states.length > 0) parts.push(inList("state", q.states));
+      if (q.eventType !== undefined) parts.push({ sql: "event_type = ?", params: [q.eventType] });
+      if (q.createdFrom) parts.push({ sql: "created_at >= ?", params: [q.createdFrom.getTime()] });
+      if (q.createdTo) parts.push({ sql: "created_at < ?", params: [q.createdTo.getTime()] });
+      const where = and(parts);
+      const total = (db.prepare(`SELECT COUNT(*) AS n FROM deliveries WHERE ${where.sql}`).get(...where.params) as { n: number }).n;
+      const dir = q.page.asc ? "ASC" : "DESC";
+      const rows = db.prepare(`SELECT * FROM deliveries WHERE ${where.sql} ORDER BY n ${dir} LIMIT ? OFFSET ?`).all(...where.params, q.page.limit, q.page.offset) as Row[];
+      return { total, items: rows.map(rowToDelivery) };
+    },
+    retry(id) {
+      const at = deps.clock().getTime();
+      return db.prepare("UPDATE deliveries SET state = 'pending', next_attempt_at = ?, updated_at = ? WHERE id = ? AND state IN ('dead', 'pending')").run(at, at, id).changes === 1;
+    },
+    retryDead(filter) {
+      const at = deps.clock().getTime();
+      const parts: SqlPart[] = [{ sql: "state = 'dead'", params: [] }];
+      if (filter.targetId !== undefined) parts.push({ sql: "target_id = ?", params: [filter.targetId] });
+      if (filter.from) parts.push({ sql: "created_at >= ?", params: [filter.from.getTime()] });
+      if (filter.to) parts.push({ sql: "created_at < ?", params: [filter.to.getTime()] });
+      const where = and(parts);
+      return db.prepare(`UPDATE deliveries SET state = 'pending', next_attempt_at = ?, updated_at = ? WHERE ${where.sql}`).run(at, at, ...where.params).changes;
+    },
+    stats() {
+      const counts = Object.fromEntries(
+        (db.prepare("SELECT state, COUNT(*) AS n FROM deliveries GROUP BY state").all() as { state: DeliveryState; n: number }[]).map((r) => [r.state, r.n]),
+      ) as Partial<Record<DeliveryState, number>>;
+      const oldest = nextDue.get()?.at;
+      const now = deps.clock().getTime();
+      return {
+        pending: counts.pending ?? 0,
+        inFlight: counts.in_flight ?? 0,
+        delivered: counts.delivered ?? 0,
+        dead: counts.dead ?? 0,
+        oldestDueMs: oldest != null && oldest <= now ? now - oldest : 0,
+      };
+    },
+    nextDueAt() {
+      const at = nextDue.get()?.at;
+      return at == null ? undefined : new Date(at);
+    },
+  };
+}
