@@ -1,6 +1,7 @@
 import type { ConnectRouter, ServiceImpl } from "@connectrpc/connect";
 import type { DescService } from "@bufbuild/protobuf";
 import { ActionService } from "../gen/zitadel/action/v2/action_service_pb.js";
+import { DeliveryService } from "../gen/tether/v1/delivery_service_pb.js";
 
 /** A host application's own service, mounted next to the Action Service and wrapped by the same interceptors. */
 export interface HostService {
@@ -13,14 +14,16 @@ export function hostService<S extends DescService>(service: S, impl: Partial<Ser
   return { service, register: (router) => void router.service(service, impl) };
 }
 
-/** The services a server mounts: the Action Service first, then the host's. */
+/** The services a server mounts (their REST paths are served too): the Action Service, Tether's Delivery Service, then the host's. */
 export function mountedServices(host: readonly HostService[] = []): readonly DescService[] {
-  return [ActionService, ...host.map((h) => h.service)];
+  return [ActionService, DeliveryService, ...host.map((h) => h.service)];
 }
 
 /** The service implementations to register. */
 export interface ServiceImpls {
   action: ServiceImpl<typeof ActionService>;
+  /** Tether's `tether.v1.DeliveryService`; registered when present. */
+  deliveries?: ServiceImpl<typeof DeliveryService>;
   host?: readonly HostService[];
 }
 
@@ -28,6 +31,7 @@ export interface ServiceImpls {
 export function registerServices(impls: ServiceImpls): (router: ConnectRouter) => void {
   return (router) => {
     router.service(ActionService, impls.action);
+    if (impls.deliveries) router.service(DeliveryService, impls.deliveries);
     for (const h of impls.host ?? []) h.register(router);
   };
 }

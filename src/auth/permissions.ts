@@ -1,5 +1,5 @@
 // The per-RPC permission table, as spec/api.md §2 lists it (upstream carries it in the
-// zitadel.protoc_gen_zitadel.v2 auth option of each RPC).
+// zitadel.protoc_gen_zitadel.v2 auth option of each RPC), plus Tether's own Delivery Service.
 
 /** The pseudo-permission that any authenticated caller satisfies (ListExecution* RPCs). */
 export const AUTHENTICATED = "authenticated";
@@ -11,6 +11,8 @@ export const PERMISSIONS = [
   "action.target.delete",
   "action.execution.read",
   "action.execution.write",
+  "action.delivery.read",
+  "action.delivery.write",
 ] as const;
 
 /** One of {@link PERMISSIONS}. */
@@ -20,6 +22,7 @@ export type Permission = (typeof PERMISSIONS)[number];
 export const ADMIN_PERMISSIONS: readonly string[] = PERMISSIONS;
 
 const ACTION_SERVICE = "/zitadel.action.v2.ActionService";
+const DELIVERY_SERVICE = "/tether.v1.DeliveryService";
 
 /** The permission each known procedure requires, keyed by full procedure path (`/<service>/<method>`). */
 export const PROCEDURE_PERMISSIONS: Readonly<Record<string, Permission | typeof AUTHENTICATED>> = {
@@ -38,6 +41,10 @@ export const PROCEDURE_PERMISSIONS: Readonly<Record<string, Permission | typeof 
   [`${ACTION_SERVICE}/ListExecutionFunctions`]: AUTHENTICATED,
   [`${ACTION_SERVICE}/ListExecutionMethods`]: AUTHENTICATED,
   [`${ACTION_SERVICE}/ListExecutionServices`]: AUTHENTICATED,
+  [`${DELIVERY_SERVICE}/ListDeliveries`]: "action.delivery.read",
+  [`${DELIVERY_SERVICE}/GetDelivery`]: "action.delivery.read",
+  [`${DELIVERY_SERVICE}/RetryDelivery`]: "action.delivery.write",
+  [`${DELIVERY_SERVICE}/RetryDeadDeliveries`]: "action.delivery.write",
 };
 
 /**

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { ActionService } from "../../gen/zitadel/action/v2/action_service_pb.js";
+import { DeliveryService } from "../../gen/tether/v1/delivery_service_pb.js";
 import { ADMIN_PERMISSIONS, AUTHENTICATED, PERMISSIONS, PROCEDURE_PERMISSIONS, requiredPermission } from "../../src/auth/permissions.js";
 
 const P = "/zitadel.action.v2.ActionService/";
+const D = "/tether.v1.DeliveryService/";
 
 describe("requiredPermission", () => {
   it("maps the ActionService RPCs as spec/api.md §2 lists them", () => {
@@ -22,8 +24,15 @@ describe("requiredPermission", () => {
     }
   });
 
-  it("covers every method of the generated ActionService", () => {
-    const procedures = ActionService.methods.map((m) => `/${ActionService.typeName}/${m.name}`);
+  it("maps the DeliveryService RPCs to action.delivery.read and action.delivery.write", () => {
+    expect(requiredPermission(`${D}ListDeliveries`)).toBe("action.delivery.read");
+    expect(requiredPermission(`${D}GetDelivery`)).toBe("action.delivery.read");
+    expect(requiredPermission(`${D}RetryDelivery`)).toBe("action.delivery.write");
+    expect(requiredPermission(`${D}RetryDeadDeliveries`)).toBe("action.delivery.write");
+  });
+
+  it("covers every method of the generated ActionService and DeliveryService", () => {
+    const procedures = [ActionService, DeliveryService].flatMap((s) => s.methods.map((m) => `/${s.typeName}/${m.name}`));
     expect(Object.keys(PROCEDURE_PERMISSIONS).sort()).toEqual(procedures.sort());
   });
 
@@ -38,5 +47,6 @@ describe("requiredPermission", () => {
       if (p !== AUTHENTICATED) expect(ADMIN_PERMISSIONS).toContain(p);
     }
     expect([...ADMIN_PERMISSIONS].sort()).toEqual([...PERMISSIONS].sort());
+    expect(ADMIN_PERMISSIONS).toEqual(expect.arrayContaining(["action.delivery.read", "action.delivery.write"]));
   });
 });
