@@ -94,10 +94,16 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   }
 
   function begin(job: Delivery): void {
-    const done = deps
-      .send(job)
+    // Starting inside a promise turns a sender's synchronous throw into a failed attempt too.
+    const done = Promise.resolve()
+      .then(() => deps.send(job))
       .catch((e: unknown): SendResult => ({ attempt: internalFailure(job, e, deps.clock()) }))
-      .then((result) => complete(job, result));
+      .then((result) => complete(job, result))
+      .catch((e: unknown) => {
+        // A bug past the send must neither crash the process nor strand the job in flight.
+        toRelease.add(job.id);
+        report(e);
+      });
     sending.set(job.id, done);
   }
 

@@ -37,10 +37,13 @@ describe("delivery worker", () => {
     expect(log).toMatchObject([{ attempt: 1, outcome: "ok", status: 200 }]);
   });
 
-  it("retries after 503s with the same webhook-id and increasing attempt numbers", async () => {
+  it.each([
+    ["in batched transactions", {}],
+    ["without a transaction wrapper", { transaction: undefined }],
+  ])("retries after 503s with the same webhook-id and increasing attempt numbers (%s)", async (_, overrides) => {
     f.receiver.respond("/flaky", failFirst(2));
     const id = f.enqueue(f.target("/flaky").snapshot, { n: 1 });
-    f.worker({ policy: FAST });
+    f.worker({ policy: FAST, ...overrides });
     await f.waitForState(id, "delivered");
     const calls = f.receiver.on("/flaky");
     expect(calls.map((c) => c.headers["webhook-id"])).toEqual([id, id, id]);
@@ -139,6 +142,18 @@ describe("delivery worker", () => {
     expect(hung.map((id) => f.job(id).attempts)).toEqual([0, 0, 0]);
   });
 
+  // KNOWN STORE ISSUE: DeliveryStore.claim drops busy targets only after fetching limit*4 due rows, so a
+  // backlog larger than that for one hung target, queued ahead, hides every other target's jobs until the
+  // hung ones time out and move back. Turn `it.fails` into `it` once claim excludes busy targets in SQL.
+  it.fails("keeps delivering to other targets behind a large backlog for a hung target", async () => {
+    f.receiver.respond("/hang", { delayMs: 3000 });
+    const hang = f.target("/hang", { timeoutMs: 2000 }).snapshot;
+    for (let i = 0; i < 100; i++) f.enqueue(hang, { i });
+    const fine = f.enqueue(f.target("/ok").snapshot, {});
+    f.worker({ policy: FAST, concurrency: 8, perTargetConcurrency: 2 });
+    await f.waitForState(fine, "delivered", 1000);
+  });
+
   it("never has more than perTargetConcurrency attempts open to one target", async () => {
     let open = 0;
     let peak = 0;
@@ -214,6 +229,34 @@ describe("delivery worker start and stop", () => {
     f.worker({ deliveries, policy: FAST, pollIntervalMs: 20, onError: (e) => errors.push(e) });
     await f.waitForState(id, "delivered");
     expect(errors).toEqual([new Error("database is locked")]);
+  });
+
+  it("records the attempts of a round one by one when its transaction fails", async () => {
+    const errors: unknown[] = [];
+    let sent = false;
+    let failed = false;
+    const id = f.enqueue(f.target("/txfail").snapshot, {});
+    f.worker({
+      policy: FAST,
+      send: async (job) => {
+        const result = await f.send(job);
+        sent = true;
+        return result;
+      },
+      // Fails the first round that has the finished attempt to record, as SQLITE_BUSY would.
+      transaction: <T>(fn: () => T): T => {
+        if (sent && !failed) {
+          failed = true;
+          throw new Error("SQLITE_BUSY");
+        }
+        return f.stores.db.transaction(fn)();
+      },
+      onError: (e) => errors.push(e),
+    });
+    await f.waitForState(id, "delivered");
+    expect(errors).toEqual([new Error("SQLITE_BUSY")]);
+    expect(f.job(id).attemptLog).toHaveLength(1);
+    expect(f.receiver.on("/txfail")).toHaveLength(1);
   });
 
   it("records a sender that throws as a failed attempt and retries it", async () => {

@@ -78,9 +78,10 @@ export async function deliveryFixture() {
     return deliveries.enqueue({ kind: "event", executionId: "event/demo.tick", target: snapshot, payload: JSON.stringify(payload), ...(orderingKey ? { orderingKey } : {}) });
   }
 
-  /** Starts a worker with the fixture's store, sender and clock; overrides win. */
+  /** Starts a worker with the fixture's store, sender, clock and batched transactions; overrides win. */
   function worker(overrides: Partial<DeliveryWorkerDeps> = {}): DeliveryWorker {
-    const w = createDeliveryWorker({ deliveries, send, clock, pollIntervalMs: 50, random: () => 0.5, ...overrides });
+    const transaction = <T>(fn: () => T): T => stores.db.transaction(fn)();
+    const w = createDeliveryWorker({ deliveries, send, clock, transaction, pollIntervalMs: 50, random: () => 0.5, ...overrides });
     workers.push(w);
     w.start();
     return w;
