@@ -89,6 +89,8 @@ export function createExecutionEngine(deps: ExecutionEngineDeps): ExecutionEngin
     deliveries: deps.deliveries,
     send: createDeliverySender({ http, encoder, targets: deps.targets, publicKeys: deps.publicKeys, clock: deps.clock }),
     clock: deps.clock,
+    // One commit per round: finished attempts and the next claim share a transaction (fewer fsyncs).
+    transaction: (fn) => deps.db.transaction(fn)(),
     ...(deps.delivery?.policy ? { policy: deps.delivery.policy } : {}),
     ...(deps.delivery?.concurrency ? { concurrency: deps.delivery.concurrency } : {}),
     ...(deps.delivery?.perTargetConcurrency ? { perTargetConcurrency: deps.delivery.perTargetConcurrency } : {}),

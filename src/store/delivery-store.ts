@@ -106,10 +106,12 @@ export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => s
     `INSERT INTO deliveries (id, kind, execution_id, target_id, target, payload, event_type, event_position, ordering_key, state, next_attempt_at, created_at, updated_at)
      VALUES (@id, @kind, @executionId, @targetId, @target, @payload, @eventType, @eventPosition, @orderingKey, 'pending', @at, @at, @at)`,
   );
-  // Oldest due first; an ordered job waits for earlier non-final jobs of its aggregate and target.
-  const due = db.prepare<[number, number], Row>(
+  // Oldest due first; an ordered job waits for earlier open jobs of its aggregate and target; targets
+  // at their concurrency limit are excluded in SQL so a long backlog of one target cannot starve others.
+  const due = db.prepare<[number, string, number], Row>(
     `SELECT d.* FROM deliveries d
      WHERE d.state = 'pending' AND d.next_attempt_at <= ?
+       AND d.target_id NOT IN (SELECT value FROM json_each(?))
        AND (d.ordering_key IS NULL OR NOT EXISTS (
          SELECT 1 FROM deliveries e WHERE e.target_id = d.target_id AND e.ordering_key = d.ordering_key
            AND e.n < d.n AND e.state IN ('pending', 'in_flight')))
@@ -129,15 +131,9 @@ export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => s
 
   const claim = db.transaction((limit: number, busy?: ReadonlySet<string>) => {
     const now = deps.clock().getTime();
-    const out: Delivery[] = [];
-    // Over-fetch a little so skipped busy targets don't starve the batch.
-    for (const r of due.all(now, busy && busy.size > 0 ? limit * 4 : limit)) {
-      if (out.length >= limit) break;
-      if (busy?.has(r.target_id)) continue;
-      markInFlight.run(now, r.n);
-      out.push(rowToDelivery({ ...r, state: "in_flight" }));
-    }
-    return out;
+    const rows = due.all(now, JSON.stringify(busy ? [...busy] : []), limit);
+    for (const r of rows) markInFlight.run(now, r.n);
+    return rows.map((r) => rowToDelivery({ ...r, state: "in_flight" }));
   });
 
   const finish = db.transaction((id: string, a: DeliveryAttempt, next: Parameters<DeliveryStore["finish"]>[2]) => {

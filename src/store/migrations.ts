@@ -108,7 +108,8 @@ export const migrations: readonly string[] = [
     last_error      TEXT
   ) STRICT;
   CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at, n);
-  CREATE INDEX deliveries_order ON deliveries (target_id, ordering_key, n) WHERE ordering_key IS NOT NULL;
+  -- Only open jobs: the ordering check must not walk an aggregate's delivered history.
+  CREATE INDEX deliveries_order ON deliveries (target_id, ordering_key, n) WHERE ordering_key IS NOT NULL AND state IN ('pending', 'in_flight');
   CREATE INDEX deliveries_created ON deliveries (created_at);
 
   CREATE TABLE delivery_attempts (

@@ -142,10 +142,9 @@ describe("delivery worker", () => {
     expect(hung.map((id) => f.job(id).attempts)).toEqual([0, 0, 0]);
   });
 
-  // KNOWN STORE ISSUE: DeliveryStore.claim drops busy targets only after fetching limit*4 due rows, so a
-  // backlog larger than that for one hung target, queued ahead, hides every other target's jobs until the
-  // hung ones time out and move back. Turn `it.fails` into `it` once claim excludes busy targets in SQL.
-  it.fails("keeps delivering to other targets behind a large backlog for a hung target", async () => {
+  // A backlog for one hung target, queued ahead, must not hide other targets' jobs (claim excludes busy
+  // targets in SQL).
+  it("keeps delivering to other targets behind a large backlog for a hung target", async () => {
     f.receiver.respond("/hang", { delayMs: 3000 });
     const hang = f.target("/hang", { timeoutMs: 2000 }).snapshot;
     for (let i = 0; i < 100; i++) f.enqueue(hang, { i });
