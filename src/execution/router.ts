@@ -21,6 +21,8 @@ export interface Route {
 export interface ExecutionRouter {
   /** `fullMethod` is `/<service>/<Method>`. */
   forMethod(kind: "request" | "response", fullMethod: string): Route | undefined;
+  /** Both routes of a call after a single freshness check (the interceptor's hot path). */
+  forCall(fullMethod: string): { request?: Route; response?: Route };
   forFunction(name: string): Route | undefined;
   forEvent(eventType: string): Route | undefined;
 }
@@ -45,8 +47,7 @@ export function createExecutionRouter(source: RouterSource): ExecutionRouter {
     return table;
   }
 
-  function first(ids: Iterable<string>): Route | undefined {
-    const t = current();
+  function first(ids: Iterable<string>, t = current()): Route | undefined {
     for (const id of ids) {
       const targets = t.get(id);
       if (targets && targets.length > 0) return { executionId: id, targets };
@@ -54,12 +55,21 @@ export function createExecutionRouter(source: RouterSource): ExecutionRouter {
     return undefined;
   }
 
+  function methodRoute(kind: "request" | "response", fullMethod: string, t: Map<string, readonly string[]>): Route | undefined {
+    const method = fullMethod.startsWith("/") ? fullMethod.slice(1) : fullMethod;
+    const slash = method.lastIndexOf("/");
+    const service = slash < 0 ? method : method.slice(0, slash);
+    return first([`${kind}/${method}`, `${kind}/${service}`, kind], t);
+  }
+
   return {
-    forMethod(kind, fullMethod) {
-      const method = fullMethod.startsWith("/") ? fullMethod.slice(1) : fullMethod;
-      const slash = method.lastIndexOf("/");
-      const service = slash < 0 ? method : method.slice(0, slash);
-      return first([`${kind}/${method}`, `${kind}/${service}`, kind]);
+    forMethod: (kind, fullMethod) => methodRoute(kind, fullMethod, current()),
+    forCall(fullMethod) {
+      const t = current();
+      if (t.size === 0) return {};
+      const request = methodRoute("request", fullMethod, t);
+      const response = methodRoute("response", fullMethod, t);
+      return { ...(request ? { request } : {}), ...(response ? { response } : {}) };
     },
     forFunction(name) {
       return first([`function/${name}`]);

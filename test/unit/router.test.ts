@@ -48,6 +48,12 @@ describe("execution router", () => {
     expect(router.forMethod("request", "/a.B/Get")?.targets).toEqual(["all"]);
   });
 
+  it("returns both routes of a call at once, and nothing when no execution exists", () => {
+    const { router } = routerOf({ "request/a.B": ["req"], response: ["resp"] });
+    expect(router.forCall("/a.B/Get")).toEqual({ request: { executionId: "request/a.B", targets: ["req"] }, response: { executionId: "response", targets: ["resp"] } });
+    expect(routerOf({}).router.forCall("/a.B/Get")).toEqual({});
+  });
+
   it("sees a change on the very next lookup", () => {
     const { router, set } = routerOf({});
     expect(router.forFunction("preuserinfo")).toBeUndefined();
