@@ -68,7 +68,7 @@ describe("proto toolchain", () => {
 
   it("buf.gen.yaml still uses the plugin options this test mirrors", async () => {
     const yaml = await readFile(join(root, "buf.gen.yaml"), "utf8");
-    expect(yaml).toMatch(/^\s*-\s*local:\s*protoc-gen-es\s*$/m);
+    expect(yaml).toMatch(/^\s*-\s*local:\s*(node_modules\/\.bin\/)?protoc-gen-es\s*$/m);
     expect(yaml).toMatch(/^\s*-\s*directory:\s*proto\s*$/m);
     expect(readGenOpts(yaml), "buf.gen.yaml opts changed: update PLUGIN_OPTS in test/unit/protos.test.ts").toEqual(
       PLUGIN_OPTS,
