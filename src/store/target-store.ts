@@ -102,6 +102,30 @@ export function createTargetStore(db: Db, deps: TargetStoreDeps): TargetStore {
   const validKeys = db.prepare<[string, number], { key_enc: string }>(
     "SELECT key_enc FROM target_signing_keys WHERE target_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY id DESC",
   );
+  const allKeys = db.prepare<[string], { key_enc: string; expires_at: number | null }>(
+    "SELECT key_enc, expires_at FROM target_signing_keys WHERE target_id = ? ORDER BY id DESC",
+  );
+  const dataVersion = db.prepare("PRAGMA data_version").pluck();
+  // Opened keys per target: every target call needs them, and reading + opening costs ~100 µs.
+  // Cleared when this store rotates or deletes, and when another connection wrote (data_version).
+  const opened = new Map<string, Array<{ key: string; expiresAt: number | null }>>();
+  let openedVersion: unknown;
+  const openedSealed = new Map<string, string>();
+  const MAX_OPENED = 10_000;
+  function openedKeys(id: string) {
+    const v = dataVersion.get();
+    if (v !== openedVersion) {
+      opened.clear();
+      openedVersion = v;
+    }
+    let keys = opened.get(id);
+    if (!keys) {
+      keys = allKeys.all(id).map((r) => ({ key: deps.secrets.open(r.key_enc, aad(id)), expiresAt: r.expires_at }));
+      if (opened.size >= MAX_OPENED) opened.clear();
+      opened.set(id, keys);
+    }
+    return keys;
+  }
   const affectedExecutions = db.prepare<[string], { execution_id: string }>(
     "SELECT DISTINCT execution_id FROM execution_targets WHERE target_id = ?",
   );
@@ -193,6 +217,7 @@ export function createTargetStore(db: Db, deps: TargetStoreDeps): TargetStore {
       changes.signingKeyRotated = true;
       changes.previousKeyGraceMs = patch.rotateSigningKey.graceMs;
     }
+    opened.delete(id);
     deps.events.append({ type: "target.changed", aggregateType: "target", aggregateId: id, actor, createdAt: at, payload: changes });
     return signingKey === undefined ? { changedAt: at } : { changedAt: at, signingKey };
   });
@@ -201,6 +226,7 @@ export function createTargetStore(db: Db, deps: TargetStoreDeps): TargetStore {
     if (!byId.get(id)) return undefined;
     const at = deps.clock();
     const executions = affectedExecutions.all(id).map((r) => r.execution_id);
+    opened.delete(id);
     deleteTarget.run(id); // cascades to keys, public keys and execution_targets (gaps in positions keep the order)
     for (const executionId of executions) {
       touchExecution.run(at.getTime(), executionId);
@@ -240,13 +266,24 @@ export function createTargetStore(db: Db, deps: TargetStoreDeps): TargetStore {
       return ids.filter((id) => !found.has(id));
     },
     signingKeys(id, now) {
-      return validKeys.all(id, now.getTime()).map((r) => deps.secrets.open(r.key_enc, aad(id)));
+      const t = now.getTime();
+      return openedKeys(id)
+        .filter((k) => k.expiresAt === null || k.expiresAt > t)
+        .map((k) => k.key);
     },
     sealedSigningKeys(id, now) {
       return validKeys.all(id, now.getTime()).map((r) => r.key_enc);
     },
     openSigningKey(targetId, sealed) {
-      return deps.secrets.open(sealed, aad(targetId));
+      // Delivery jobs carry sealed keys; most jobs of a target share the same ones.
+      const cacheKey = `${targetId}\u0000${sealed}`;
+      let key = openedSealed.get(cacheKey);
+      if (key === undefined) {
+        key = deps.secrets.open(sealed, aad(targetId));
+        if (openedSealed.size >= MAX_OPENED) openedSealed.clear();
+        openedSealed.set(cacheKey, key);
+      }
+      return key;
     },
   };
 }

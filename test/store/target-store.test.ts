@@ -120,3 +120,25 @@ describe("target store", () => {
     expect(s.targets.list({ filters: [{ by: "name", method: "contains", value: "%_" }], sort: "name", page }).items.map((t) => t.name)).toEqual(["50%_off"]);
   });
 });
+
+describe("target store key cache", () => {
+  it("sees a rotation made through another connection to the same file", async () => {
+    const { mkdtempSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { openDatabase } = await import("../../src/store/db.js");
+    const dir = mkdtempSync(join(tmpdir(), "tether-keycache-"));
+    try {
+      const a = memoryStores(openDatabase({ path: join(dir, "t.db") }));
+      const b = memoryStores(openDatabase({ path: join(dir, "t.db") }));
+      const { target, signingKey } = a.targets.create(newTarget(), actor);
+      expect(a.targets.signingKeys(target.id, a.clock())).toEqual([signingKey]); // now cached in a
+      const rotated = b.targets.update(target.id, { rotateSigningKey: { graceMs: 0 } }, actor);
+      expect(a.targets.signingKeys(target.id, a.clock())).toEqual([rotated.signingKey]);
+      a.db.close();
+      b.db.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
