@@ -32,8 +32,8 @@ export interface DispatcherDeps {
   clock: Clock;
   /** Called after every target call (and for targets that could not be prepared). */
   onReport?: (report: TargetCallReport) => void;
-  /** Hands rest_async calls to the durable outbox; without it they are sent directly, fire and forget. */
-  enqueueAsync?: (targetId: string, executionId: string, payloadJson: string) => void;
+  /** Hands rest_async calls to the durable outbox (retried, never awaited by the caller). */
+  enqueueAsync: (targetId: string, executionId: string, payloadJson: string) => void;
 }
 
 /** How a run applies rest_call answers to its state and renders the payload from it. */
@@ -54,7 +54,7 @@ export interface Dispatcher {
   /**
    * Calls each target in list order. A failing target with `interrupt_on_error` stops the run and throws
    * the caller's error; other failures are reported and skipped (their bodies are not applied). Async
-   * targets are sent without waiting and never interrupt. Returns the final state.
+   * targets are handed to the durable outbox and never interrupt. Returns the final state.
    */
   run<S>(spec: RunSpec<S>): Promise<S>;
 }
@@ -80,7 +80,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         const target = deps.loadTarget(id, deps.clock());
         if (!target) continue; // deleted after the route was resolved
         const base = { executionId: spec.executionId, targetId: id, targetType: target.type };
-        if (target.type === "async" && deps.enqueueAsync) {
+        if (target.type === "async") {
           // Durable: the outbox encodes, signs and retries it; the caller never waits for it.
           deps.enqueueAsync(id, spec.executionId, goJson(spec.render(state)));
           report({ ...base, outcome: "enqueued", latencyMs: 0, interrupted: false });
@@ -88,20 +88,12 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
         }
         const prepared = await prepare(target, spec.render(state));
         if (!prepared.ok) {
-          const interrupted = target.interruptOnError && target.type !== "async";
+          const interrupted = target.interruptOnError;
           report({ ...base, outcome: "prepare_failed", latencyMs: 0, interrupted });
           if (interrupted) throw prepared.error;
           continue;
         }
         const request = { url: target.endpoint, headers: prepared.headers, body: prepared.body, timeoutMs: target.timeoutMs };
-        if (target.type === "async") {
-          // Fire and forget: detached from the caller's cancellation, bounded by the target timeout.
-          void deps.http.post(request).then(
-            (o) => report({ ...base, outcome: o.kind, ...("status" in o ? { status: o.status } : {}), latencyMs: o.latencyMs, interrupted: false }),
-            () => report({ ...base, outcome: "unreachable", latencyMs: 0, interrupted: false }),
-          );
-          continue;
-        }
         const outcome = await deps.http.post(spec.signal ? { ...request, signal: spec.signal } : request);
         let result = classifyOutcome(target, outcome);
         if (result.ok && target.type === "call" && spec.apply && result.body.length > 0) {

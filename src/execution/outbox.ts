@@ -43,25 +43,30 @@ export function eventPayload(e: StoredEvent, instanceId: string): Record<string,
   };
 }
 
+/**
+ * A target as a delivery job remembers it: its settings now, its valid signing keys still sealed, and the
+ * id of its active public key (JWE). Undefined when the target does not exist.
+ */
+export function snapshotTarget(deps: Pick<OutboxDeps, "targets" | "publicKeys">, targetId: string, now: Date): TargetSnapshot | undefined {
+  const t = deps.targets.find(targetId);
+  if (!t) return undefined;
+  const snap: TargetSnapshot = {
+    id: t.id,
+    name: t.name,
+    type: t.type,
+    endpoint: t.endpoint,
+    timeoutMs: t.timeoutMs,
+    payloadType: t.payloadType,
+    sealedSigningKeys: deps.targets.sealedSigningKeys(t.id, now),
+  };
+  const key = t.payloadType === "jwe" ? deps.publicKeys.activeKey(t.id, now) : undefined;
+  if (key) snap.publicKeyId = key.id;
+  return snap;
+}
+
 /** Creates the outbox writer. */
 export function createOutbox(deps: OutboxDeps): Outbox {
-  function snapshot(targetId: string): TargetSnapshot | undefined {
-    const t = deps.targets.find(targetId);
-    if (!t) return undefined;
-    const now = deps.clock();
-    const snap: TargetSnapshot = {
-      id: t.id,
-      name: t.name,
-      type: t.type,
-      endpoint: t.endpoint,
-      timeoutMs: t.timeoutMs,
-      payloadType: t.payloadType,
-      sealedSigningKeys: deps.targets.sealedSigningKeys(t.id, now),
-    };
-    const key = t.payloadType === "jwe" ? deps.publicKeys.activeKey(t.id, now) : undefined;
-    if (key) snap.publicKeyId = key.id;
-    return snap;
-  }
+  const snapshot = (targetId: string) => snapshotTarget(deps, targetId, deps.clock());
 
   return {
     onEvent(event) {

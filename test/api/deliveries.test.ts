@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { snapshotTarget } from "../../src/execution/outbox.js";
 import { create, toJsonString, type DescMessage, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import { Code, createClient, createRouterTransport } from "@connectrpc/connect";
 import { createActionService } from "../../src/api/action-service.js";
@@ -49,15 +50,7 @@ function setup(options: { caller?: Caller; mountDeliveries?: boolean } = {}) {
   /** Creates an async target and returns its snapshot and its clear signing key. */
   function target(name: string) {
     const { target: t, signingKey } = stores.targets.create(newTarget({ name, type: "async", endpoint: `https://hooks.example.net/${name}` }), actor);
-    const snapshot: TargetSnapshot = {
-      id: t.id,
-      name: t.name,
-      type: t.type,
-      endpoint: t.endpoint,
-      timeoutMs: t.timeoutMs,
-      payloadType: t.payloadType,
-      sealedSigningKeys: stores.targets.sealedSigningKeys(t.id, stores.clock()),
-    };
+    const snapshot = snapshotTarget(stores, t.id, stores.clock())!;
     return { snapshot, signingKey };
   }
 

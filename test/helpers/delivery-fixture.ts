@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import { snapshotTarget } from "../../src/execution/outbox.js";
 import { createSecretBox } from "../../src/crypto/secret-box.js";
 import type { Delivery, TargetSnapshot } from "../../src/domain/delivery.js";
 import type { NewTarget } from "../../src/domain/target.js";
@@ -62,15 +63,7 @@ export async function deliveryFixture() {
   /** Creates a target answering on `path` and returns its snapshot and clear signing key. */
   function target(path: string, overrides: Partial<NewTarget> = {}) {
     const { target: t, signingKey } = stores.targets.create(newTarget({ name: path, type: "async", endpoint: receiver.url(path), timeoutMs: 2000, ...overrides }), actor);
-    const snapshot: TargetSnapshot = {
-      id: t.id,
-      name: t.name,
-      type: t.type,
-      endpoint: t.endpoint,
-      timeoutMs: t.timeoutMs,
-      payloadType: t.payloadType,
-      sealedSigningKeys: stores.targets.sealedSigningKeys(t.id, stores.clock()),
-    };
+    const snapshot = snapshotTarget(stores, t.id, stores.clock())!;
     return { snapshot, signingKey };
   }
 
