@@ -1,6 +1,7 @@
 import type { Interceptor } from "@connectrpc/connect";
+import type { Tracer } from "@opentelemetry/api";
 import type { Clock } from "../domain/clock.js";
-import type { Db } from "../store/db.js";
+import { transactionWithoutFsync, type Db } from "../store/db.js";
 import type { EventLog } from "../store/event-log.js";
 import type { ExecutionStore } from "../store/execution-store.js";
 import type { TargetStore } from "../store/target-store.js";
@@ -56,6 +57,13 @@ export interface ExecutionEngineDeps {
   onDelivery?: (job: Delivery, attempt: DeliveryAttempt, next: DeliveryNext) => void;
   /** Reports unexpected worker errors. */
   onError?: (error: unknown) => void;
+  /** Tracer of the target-call spans (default: the global provider's, a no-op until an SDK is registered). */
+  tracer?: Tracer;
+  /**
+   * False is the break glass (`TETHER_EXECUTIONS=off`): the router sees no executions, so no request,
+   * response, function or event execution matches; queued deliveries are still sent (default true).
+   */
+  enabled?: boolean;
 }
 
 /** The execution engine: routing, the target caller, the interceptor, functions and the JWKS. */
@@ -74,7 +82,8 @@ export interface ExecutionEngine {
 /** Builds the engine over the stores; executions are read from memory and reloaded on every change. */
 export function createExecutionEngine(deps: ExecutionEngineDeps): ExecutionEngine {
   const version = createChangeWatch(deps.db, deps.events, (t) => t.startsWith("execution.") || t === "target.removed");
-  const router = createExecutionRouter({ all: () => deps.executions.all(), version });
+  const enabled = deps.enabled !== false;
+  const router = createExecutionRouter({ all: () => (enabled ? deps.executions.all() : []), version });
   let key: Promise<InstanceKey> | undefined;
   const instanceKey = () => {
     key ??= loadOrCreateInstanceKey({ db: deps.db, secrets: deps.secrets, alg: deps.jwtAlg ?? "ES256", clock: deps.clock }).catch((e: unknown) => {
@@ -87,10 +96,10 @@ export function createExecutionEngine(deps: ExecutionEngineDeps): ExecutionEngin
   const encoder = createPayloadEncoder({ instanceKey });
   const worker = createDeliveryWorker({
     deliveries: deps.deliveries,
-    send: createDeliverySender({ http, encoder, targets: deps.targets, publicKeys: deps.publicKeys, clock: deps.clock }),
+    send: createDeliverySender({ http, encoder, targets: deps.targets, publicKeys: deps.publicKeys, clock: deps.clock, ...(deps.tracer ? { tracer: deps.tracer } : {}) }),
     clock: deps.clock,
-    // One commit per round: finished attempts and the next claim share a transaction (fewer fsyncs).
-    transaction: (fn) => deps.db.transaction(fn)(),
+    // One commit per round (finished attempts + next claim), without an fsync: see transactionWithoutFsync.
+    transaction: (fn) => transactionWithoutFsync(deps.db, fn),
     ...(deps.delivery?.policy ? { policy: deps.delivery.policy } : {}),
     ...(deps.delivery?.concurrency ? { concurrency: deps.delivery.concurrency } : {}),
     ...(deps.delivery?.perTargetConcurrency ? { perTargetConcurrency: deps.delivery.perTargetConcurrency } : {}),
@@ -117,6 +126,7 @@ export function createExecutionEngine(deps: ExecutionEngineDeps): ExecutionEngin
     encoder,
     clock: deps.clock,
     ...(deps.onReport ? { onReport: deps.onReport } : {}),
+    ...(deps.tracer ? { tracer: deps.tracer } : {}),
   });
   return {
     router,

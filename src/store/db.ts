@@ -27,6 +27,22 @@ export function openDatabase(options: OpenDatabaseOptions): Db {
   return db;
 }
 
+/**
+ * Runs `fn` in a transaction that commits without an fsync (synchronous=NORMAL for that commit only).
+ * For bookkeeping that may be lost on a power cut without losing anything else: in WAL mode such a commit
+ * is never torn, and the next FULL commit syncs it together with its own frames. The delivery worker's
+ * rounds use it (a lost claim or "delivered" mark means the job is sent again with the same webhook-id,
+ * which at-least-once allows); API writes and event/outbox commits stay FULL.
+ */
+export function transactionWithoutFsync<T>(db: Db, fn: () => T): T {
+  db.pragma("synchronous = NORMAL");
+  try {
+    return db.transaction(fn)();
+  } finally {
+    db.pragma("synchronous = FULL");
+  }
+}
+
 /** Applies the migrations this database has not seen yet, tracked in `user_version`. */
 export function migrate(db: Db): void {
   const current = db.pragma("user_version", { simple: true }) as number;
