@@ -29,6 +29,8 @@ export interface Config {
   readMaxBytes: number;
   /** Algorithm of the instance key that signs JWT payloads. */
   jwtAlg: "ES256" | "RS256";
+  /** False is the break-glass switch (`TETHER_EXECUTIONS=off`): no execution fires and no event is matched. */
+  executions: boolean;
 }
 
 /** Documentation of one environment variable, for the README and `--help`-style output. */
@@ -55,6 +57,12 @@ export const configVariables: readonly ConfigVariable[] = [
   { name: "TETHER_OIDC_ORG_CLAIM", default: "urn:zitadel:iam:user:resourceowner:id", description: "Claim with the caller's organisation id." },
   { name: "TETHER_READ_MAX_BYTES", default: "4194304", description: "Largest request body accepted, in bytes." },
   { name: "TETHER_JWT_ALG", default: "ES256", description: "Algorithm of the instance key that signs JWT/JWE payloads: ES256 or RS256 (keys published at /oauth/v2/keys)." },
+  {
+    name: "TETHER_EXECUTIONS",
+    default: "on",
+    description:
+      "Break glass: off disables every execution (no request/response or function targets are called, events are not matched); already queued deliveries are still sent.",
+  },
 ];
 
 /** Invalid configuration; the message lists every problem, one per line. */
@@ -98,6 +106,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const jwtAlgRaw = get("TETHER_JWT_ALG")?.toUpperCase() ?? "ES256";
   const jwtAlg = jwtAlgRaw === "RS256" ? "RS256" : "ES256";
   if (jwtAlg !== jwtAlgRaw) problems.push(`TETHER_JWT_ALG must be ES256 or RS256, got ${JSON.stringify(jwtAlgRaw)}`);
+  const executions = parseOnOff(get("TETHER_EXECUTIONS"), "TETHER_EXECUTIONS", problems);
 
   const config: Config = {
     port,
@@ -108,6 +117,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     logLevel,
     readMaxBytes,
     jwtAlg,
+    executions,
   };
   // The master key is passed through untouched (not trimmed: it is decoded elsewhere) and never echoed.
   const masterKey = env["TETHER_MASTER_KEY"];
@@ -125,6 +135,16 @@ function parseBoolean(raw: string | undefined, name: string, problems: string[])
   if (v === "0" || v === "false") return false;
   problems.push(`${name} must be true, false, 1 or 0, got ${JSON.stringify(raw)}`);
   return false;
+}
+
+// on/off rather than true/false: the setting names a state of the server, and "off" reads as a switch.
+function parseOnOff(raw: string | undefined, name: string, problems: string[]): boolean {
+  if (raw === undefined) return true;
+  const v = raw.toLowerCase();
+  if (v === "on") return true;
+  if (v === "off") return false;
+  problems.push(`${name} must be on or off, got ${JSON.stringify(raw)}`);
+  return true;
 }
 
 // Plain http would let anyone on the path swap the issuer's keys, so it is allowed only where there

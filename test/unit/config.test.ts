@@ -22,6 +22,7 @@ describe("loadConfig", () => {
       logLevel: "info",
       readMaxBytes: 4194304,
       jwtAlg: "ES256",
+      executions: true,
     });
   });
 
@@ -41,6 +42,7 @@ describe("loadConfig", () => {
       TETHER_OIDC_ORG_CLAIM: "org",
       TETHER_READ_MAX_BYTES: "1024",
       TETHER_JWT_ALG: "rs256",
+      TETHER_EXECUTIONS: "OFF",
     });
     expect(config).toEqual({
       port: 0,
@@ -52,6 +54,7 @@ describe("loadConfig", () => {
       logLevel: "debug",
       readMaxBytes: 1024,
       jwtAlg: "RS256",
+      executions: false,
       oidc: {
         issuer: "https://example.zitadel.cloud",
         jwksUrl: "https://example.zitadel.cloud/keys",
@@ -81,6 +84,7 @@ describe("loadConfig", () => {
       TETHER_INSTANCE_ID: "x".repeat(201),
       TETHER_OIDC_ISSUER: "not a url",
       TETHER_JWT_ALG: "HS256",
+      TETHER_EXECUTIONS: "disabled",
     });
     expect(problems).toEqual(
       expect.arrayContaining([
@@ -91,15 +95,25 @@ describe("loadConfig", () => {
         expect.stringMatching(/^TETHER_INSTANCE_ID must be 1-200/),
         'TETHER_OIDC_ISSUER must be an absolute URL, got "not a url"',
         'TETHER_JWT_ALG must be ES256 or RS256, got "HS256"',
+        'TETHER_EXECUTIONS must be on or off, got "disabled"',
       ]),
     );
-    expect(problems).toHaveLength(7);
+    expect(problems).toHaveLength(8);
   });
 
   it("puts one problem per line in the error message", () => {
     expect(() => loadConfig({ TETHER_PORT: "70000", TETHER_HOST: "::", TETHER_DEV: "2" })).toThrow(
       /^ {2}- TETHER_PORT must be an integer 0-65535, got "70000"\n {2}- TETHER_DEV/,
     );
+  });
+
+  it("switches executions with on/off in any case and nothing else (the break-glass setting)", () => {
+    expect(loadConfig({ TETHER_EXECUTIONS: "on" }).executions).toBe(true);
+    expect(loadConfig({ TETHER_EXECUTIONS: " Off " }).executions).toBe(false);
+    expect(loadConfig({ TETHER_EXECUTIONS: "" }).executions).toBe(true);
+    for (const value of ["false", "0", "no", "true", "1"]) {
+      expect(problemsOf({ TETHER_EXECUTIONS: value })).toEqual([`TETHER_EXECUTIONS must be on or off, got ${JSON.stringify(value)}`]);
+    }
   });
 
   it("rejects non-digit port spellings", () => {
@@ -136,7 +150,9 @@ describe("loadConfig", () => {
     const names = configVariables.map((v) => v.name);
     expect(new Set(names).size).toBe(names.length);
     expect(names).toContain("TETHER_MASTER_KEY");
-    expect(names).toHaveLength(14);
+    expect(names).toContain("TETHER_EXECUTIONS");
+    expect(names).toHaveLength(15);
+    expect(configVariables.find((v) => v.name === "TETHER_EXECUTIONS")?.default).toBe("on");
     for (const v of configVariables) expect(v.description.length).toBeGreaterThan(10);
   });
 });
