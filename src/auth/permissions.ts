@@ -22,25 +22,51 @@ export type Permission = (typeof PERMISSIONS)[number];
 export const ADMIN_PERMISSIONS: readonly string[] = PERMISSIONS;
 
 const ACTION_SERVICE = "/zitadel.action.v2.ActionService";
+const ACTION_SERVICE_V2BETA = "/zitadel.action.v2beta.ActionService";
 const DELIVERY_SERVICE = "/tether.v1.DeliveryService";
+
+/** The permission of each `zitadel.action.v2.ActionService` RPC, by method name. */
+const ACTION_RPCS = {
+  CreateTarget: "action.target.write",
+  UpdateTarget: "action.target.write",
+  DeleteTarget: "action.target.delete",
+  GetTarget: "action.target.read",
+  ListTargets: "action.target.read",
+  AddPublicKey: "action.target.write",
+  ActivatePublicKey: "action.target.write",
+  DeactivatePublicKey: "action.target.write",
+  RemovePublicKey: "action.target.write",
+  ListPublicKeys: "action.target.read",
+  SetExecution: "action.execution.write",
+  ListExecutions: "action.execution.read",
+  ListExecutionFunctions: AUTHENTICATED,
+  ListExecutionMethods: AUTHENTICATED,
+  ListExecutionServices: AUTHENTICATED,
+} as const satisfies Record<string, Permission | typeof AUTHENTICATED>;
+
+/** The RPCs `zitadel.action.v2beta.ActionService` shares with v2 (it has no public-key RPCs); same handlers, same permissions. */
+const V2BETA_RPCS = [
+  "CreateTarget",
+  "UpdateTarget",
+  "DeleteTarget",
+  "GetTarget",
+  "ListTargets",
+  "SetExecution",
+  "ListExecutions",
+  "ListExecutionFunctions",
+  "ListExecutionMethods",
+  "ListExecutionServices",
+] as const satisfies readonly (keyof typeof ACTION_RPCS)[];
+
+/** The rows for some RPCs of one service, keyed by full procedure path. */
+function rows(service: string, rpcs: readonly (keyof typeof ACTION_RPCS)[]): Record<string, Permission | typeof AUTHENTICATED> {
+  return Object.fromEntries(rpcs.map((rpc) => [`${service}/${rpc}`, ACTION_RPCS[rpc]]));
+}
 
 /** The permission each known procedure requires, keyed by full procedure path (`/<service>/<method>`). */
 export const PROCEDURE_PERMISSIONS: Readonly<Record<string, Permission | typeof AUTHENTICATED>> = {
-  [`${ACTION_SERVICE}/CreateTarget`]: "action.target.write",
-  [`${ACTION_SERVICE}/UpdateTarget`]: "action.target.write",
-  [`${ACTION_SERVICE}/DeleteTarget`]: "action.target.delete",
-  [`${ACTION_SERVICE}/GetTarget`]: "action.target.read",
-  [`${ACTION_SERVICE}/ListTargets`]: "action.target.read",
-  [`${ACTION_SERVICE}/AddPublicKey`]: "action.target.write",
-  [`${ACTION_SERVICE}/ActivatePublicKey`]: "action.target.write",
-  [`${ACTION_SERVICE}/DeactivatePublicKey`]: "action.target.write",
-  [`${ACTION_SERVICE}/RemovePublicKey`]: "action.target.write",
-  [`${ACTION_SERVICE}/ListPublicKeys`]: "action.target.read",
-  [`${ACTION_SERVICE}/SetExecution`]: "action.execution.write",
-  [`${ACTION_SERVICE}/ListExecutions`]: "action.execution.read",
-  [`${ACTION_SERVICE}/ListExecutionFunctions`]: AUTHENTICATED,
-  [`${ACTION_SERVICE}/ListExecutionMethods`]: AUTHENTICATED,
-  [`${ACTION_SERVICE}/ListExecutionServices`]: AUTHENTICATED,
+  ...rows(ACTION_SERVICE, Object.keys(ACTION_RPCS) as (keyof typeof ACTION_RPCS)[]),
+  ...rows(ACTION_SERVICE_V2BETA, V2BETA_RPCS),
   [`${DELIVERY_SERVICE}/ListDeliveries`]: "action.delivery.read",
   [`${DELIVERY_SERVICE}/GetDelivery`]: "action.delivery.read",
   [`${DELIVERY_SERVICE}/RetryDelivery`]: "action.delivery.write",

@@ -119,8 +119,8 @@ describe("ListExecutionFunctions / Methods / Services", () => {
     const { client } = inProcess();
     expect((await client.listExecutionFunctions({})).functions).toEqual(["preuserinfo", "preaccesstoken", "presamlresponse"]);
     const { methods } = await client.listExecutionMethods({});
-    expect(methods).toHaveLength(19); // 15 of the Action Service, 4 of tether.v1.DeliveryService
+    expect(methods).toHaveLength(29); // 15 of the Action Service, 10 of its v2beta, 4 of tether.v1.DeliveryService
     expect(methods).toContain("/zitadel.action.v2.ActionService/SetExecution");
-    expect((await client.listExecutionServices({})).services).toEqual(["zitadel.action.v2.ActionService", "tether.v1.DeliveryService"]);
+    expect((await client.listExecutionServices({})).services).toEqual(["zitadel.action.v2.ActionService", "zitadel.action.v2beta.ActionService", "tether.v1.DeliveryService"]);
   });
 });

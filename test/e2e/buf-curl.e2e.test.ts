@@ -25,7 +25,7 @@ describe("buf curl against the running server", () => {
     const created = await bufCurl([...flags, "-d", JSON.stringify({ name: `buf-${protocol}`, restAsync: {}, timeout: "2s", endpoint: "https://hooks.example.net/" }), `${server.url}/zitadel.action.v2.ActionService/CreateTarget`]);
     expect(JSON.parse(created.stdout)).toMatchObject({ id: expect.stringMatching(/^\d+$/) });
     const services = await bufCurl([...flags, "-d", "{}", `${server.url}/zitadel.action.v2.ActionService/ListExecutionServices`]);
-    expect(JSON.parse(services.stdout)).toEqual({ services: ["zitadel.action.v2.ActionService", "tether.v1.DeliveryService"] });
+    expect(JSON.parse(services.stdout)).toEqual({ services: ["zitadel.action.v2.ActionService", "zitadel.action.v2beta.ActionService", "tether.v1.DeliveryService"] });
   });
 
   it("reports a server error code", async () => {

@@ -88,7 +88,7 @@ describe("REST gateway", () => {
   it("lists functions, methods and services with GET", async () => {
     expect((await rest("GET", "/v2/actions/executions/functions")).json).toEqual({ functions: ["preuserinfo", "preaccesstoken", "presamlresponse"] });
     expect((await rest("GET", "/v2/actions/executions/methods")).json.methods).toContain("/zitadel.action.v2.ActionService/CreateTarget");
-    expect((await rest("GET", "/v2/actions/executions/services")).json).toEqual({ services: ["zitadel.action.v2.ActionService", "tether.v1.DeliveryService"] });
+    expect((await rest("GET", "/v2/actions/executions/services")).json).toEqual({ services: ["zitadel.action.v2.ActionService", "zitadel.action.v2beta.ActionService", "tether.v1.DeliveryService"] });
   });
 
   it.each([

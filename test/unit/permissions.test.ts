@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ActionService } from "../../gen/zitadel/action/v2/action_service_pb.js";
+import { ActionService as ActionServiceV2beta } from "../../gen/zitadel/action/v2beta/action_service_pb.js";
 import { DeliveryService } from "../../gen/tether/v1/delivery_service_pb.js";
 import { ADMIN_PERMISSIONS, AUTHENTICATED, PERMISSIONS, PROCEDURE_PERMISSIONS, requiredPermission } from "../../src/auth/permissions.js";
 
@@ -31,8 +32,14 @@ describe("requiredPermission", () => {
     expect(requiredPermission(`${D}RetryDeadDeliveries`)).toBe("action.delivery.write");
   });
 
-  it("covers every method of the generated ActionService and DeliveryService", () => {
-    const procedures = [ActionService, DeliveryService].flatMap((s) => s.methods.map((m) => `/${s.typeName}/${m.name}`));
+  it("maps every v2beta ActionService RPC to the permission of its v2 namesake", () => {
+    for (const m of ActionServiceV2beta.methods) {
+      expect(requiredPermission(`/${ActionServiceV2beta.typeName}/${m.name}`), m.name).toBe(requiredPermission(`${P}${m.name}`));
+    }
+  });
+
+  it("covers every method of the generated ActionService (v2 and v2beta) and DeliveryService", () => {
+    const procedures = [ActionService, ActionServiceV2beta, DeliveryService].flatMap((s) => s.methods.map((m) => `/${s.typeName}/${m.name}`));
     expect(Object.keys(PROCEDURE_PERMISSIONS).sort()).toEqual(procedures.sort());
   });
 
