@@ -1,4 +1,5 @@
 import type { Interceptor } from "@connectrpc/connect";
+import type { Tracer } from "@opentelemetry/api";
 import type { Db } from "./store/db.js";
 import type { Clock } from "./domain/clock.js";
 import { systemClock } from "./domain/clock.js";
@@ -19,9 +20,13 @@ import { createErrorInterceptor, type ErrorLogger } from "./api/errors.js";
 import { createAuthInterceptor } from "./auth/auth-interceptor.js";
 import type { Authenticator } from "./auth/authenticator.js";
 import { mountedServices, registerServices, type HostService } from "./routes.js";
+import { createHealthStatus, databaseProbe } from "./grpc/health-status.js";
 import { createExecutionEngine, type DeliveryOptions } from "./execution/engine.js";
 import type { TargetHttpClient } from "./execution/http-client.js";
 import type { TargetCallReport } from "./execution/dispatch.js";
+import { createTetherMetrics } from "./observability/metrics.js";
+import { createRpcTelemetryInterceptor } from "./observability/rpc-telemetry.js";
+import { defaultTracer } from "./observability/target-span.js";
 
 /** Everything the application is built from; the process-level wiring lives in main.ts. */
 export interface TetherAppDeps {
@@ -45,12 +50,19 @@ export interface TetherAppDeps {
   http?: TargetHttpClient;
   /** Called after every target call, for logs and metrics. */
   onTargetCall?: (report: TargetCallReport) => void;
-  /** False leaves the execution interceptor out: no request/response executions fire (default true). */
+  /**
+   * False disables every execution (the `TETHER_EXECUTIONS=off` break glass): the interceptor is left out,
+   * functions and events match nothing, queued deliveries are still sent (default true).
+   */
   executions?: boolean;
   /** Event types the host application will push (conditions may name them). */
   eventTypes?: readonly string[];
   /** Delivery worker settings. */
   delivery?: DeliveryOptions;
+  /** Tracer of RPC and target-call spans (default: the global provider's, a no-op until an SDK is registered). */
+  tracer?: Tracer;
+  /** Node process metrics (CPU, memory, GC, event loop) in `/metrics`, started on the first scrape (default true). */
+  processMetrics?: boolean;
 }
 
 /** Builds the stores, the services and the interceptor chain (transport-independent, so tests can run it in process). */
@@ -63,12 +75,23 @@ export function createTetherApp(deps: TetherAppDeps) {
   const publicKeys = createPublicKeyStore(deps.db, { clock, newId, events });
   const executions = createExecutionStore(deps.db, { clock, events });
   const deliveries = createDeliveryStore(deps.db, { clock, newId });
+  const metrics = createTetherMetrics({ deliveries, clock, ...(deps.processMetrics === false ? { processMetrics: false } : {}) });
+  const tracer = deps.tracer ?? defaultTracer();
+  const telemetry = createRpcTelemetryInterceptor({ metrics, tracer });
   const registry = createEventTypeRegistry();
   registry.register(deps.eventTypes ?? []);
   const services = mountedServices(deps.hostServices);
   const catalog = createConditionCatalog({ services: () => services, eventTypes: registry.list });
   const action = createActionService({ targets, publicKeys, executions, catalog, rules: { dev: deps.dev } });
-  const routes = registerServices({ action, deliveries: createDeliveryService({ deliveries }), host: deps.hostServices ?? [] });
+  const errors = createErrorInterceptor(deps.logError);
+  const health = createHealthStatus({ probe: databaseProbe(deps.db) });
+  const routes = registerServices({
+    action,
+    deliveries: createDeliveryService({ deliveries }),
+    host: deps.hostServices ?? [],
+    // Health and reflection get telemetry and error mapping only: public, and out of reach of executions.
+    publicServices: { health, interceptors: [telemetry, errors] },
+  });
   const engine = createExecutionEngine({
     db: deps.db,
     events,
@@ -82,13 +105,21 @@ export function createTetherApp(deps: TetherAppDeps) {
     dev: deps.dev,
     ...(deps.jwtAlg ? { jwtAlg: deps.jwtAlg } : {}),
     ...(deps.http ? { http: deps.http } : {}),
-    ...(deps.onTargetCall ? { onReport: deps.onTargetCall } : {}),
+    onReport: (report) => {
+      metrics.onTargetCall(report);
+      deps.onTargetCall?.(report);
+    },
+    onDelivery: metrics.onDelivery,
+    tracer,
     ...(deps.delivery ? { delivery: deps.delivery } : {}),
+    ...(deps.executions === false ? { enabled: false } : {}),
     onError: (e) => deps.logError("delivery worker error", { err: e instanceof Error ? e.message : String(e) }),
   });
   // Outermost first: errors are mapped after everything else ran; executions see the authenticated caller.
+  // Telemetry wraps even the error mapping, so it records the code the caller finally gets.
   const interceptors: Interceptor[] = [
-    createErrorInterceptor(deps.logError),
+    telemetry,
+    errors,
     createAuthInterceptor({ authenticator: deps.authenticator }),
     ...(deps.executions === false ? [] : [engine.interceptor]),
   ];
@@ -97,6 +128,10 @@ export function createTetherApp(deps: TetherAppDeps) {
     interceptors,
     services,
     engine,
+    /** This app's Prometheus registry and hooks, served at `GET /metrics`. */
+    metrics,
+    /** The serving state of `grpc.health.v1.Health`; call `health.shutdown()` before draining the server. */
+    health,
     eventTypes: registry,
     /** Pushes host events; matching event executions are enqueued in the same transaction. */
     pushEvents: createEventPusher(deps.db, { events, registry, clock }),

@@ -1,4 +1,4 @@
-// Plain HTTP routes served next to the RPCs: health checks and the JWKS.
+// Plain HTTP routes served next to the RPCs: health checks, the JWKS and the Prometheus metrics.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { Db } from "./store/db.js";
@@ -38,4 +38,21 @@ export function healthRoutes(db: Db): Array<{ method: string; path: string; hand
       },
     },
   ];
+}
+
+/**
+ * `GET /metrics`: this app's Prometheus metrics in the text format. Unauthenticated, like the health checks,
+ * so scrapers need no token; block it at the proxy where it must not be public.
+ */
+export function metricsRoute(metrics: { scrape(): Promise<{ contentType: string; body: string }> }) {
+  return {
+    method: "GET",
+    path: "/metrics",
+    handle: async (_req: Req, res: Res) => {
+      const { contentType, body } = await metrics.scrape();
+      res.setHeader("content-type", contentType);
+      res.setHeader("cache-control", "no-store");
+      res.end(body);
+    },
+  };
 }

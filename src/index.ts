@@ -21,6 +21,11 @@ export { createDispatcher, type Dispatcher, type TargetCallReport } from "./exec
 export { createFunctionRunner, type RunFunction } from "./execution/functions.js";
 export { createTargetHttpClient, type TargetHttpClient, type CallOutcome } from "./execution/http-client.js";
 
+/** Observability: the per-app Prometheus metrics (`app.metrics`, served at `GET /metrics`) and the RPC/target spans. */
+export { createTetherMetrics, type TetherMetrics, type TetherMetricsDeps } from "./observability/metrics.js";
+export { createRpcTelemetryInterceptor, type RpcTelemetryOptions } from "./observability/rpc-telemetry.js";
+export { metricsRoute } from "./extra-routes.js";
+
 /** Receiver side: verify what Tether (or ZITADEL) sends to your target. */
 export { verifySignature, verifyLegacySignature, type SignatureVerification } from "./receiver/verify-signature.js";
 export { verifyJwtPayload, decryptJwePayload, decryptAndVerify, createJwtPayloadVerifier } from "./receiver/jwt.js";

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { Config } from "./config.js";
 import type { Logger } from "pino";
+import type { Tracer } from "@opentelemetry/api";
 import { openDatabase } from "./store/db.js";
 import { loadMasterKey } from "./crypto/master-key.js";
 import { createTokenStore } from "./store/token-store.js";
@@ -11,7 +12,7 @@ import { createAuthenticator } from "./auth/authenticator.js";
 import { createTetherApp, type TetherApp } from "./app.js";
 import { startServer } from "./server.js";
 import { createHttpHandler } from "./handler.js";
-import { healthRoutes, jwksRoute } from "./extra-routes.js";
+import { healthRoutes, jwksRoute, metricsRoute } from "./extra-routes.js";
 import type { HostService } from "./routes.js";
 import type { TargetHttpClient } from "./execution/http-client.js";
 import type { DeliveryOptions } from "./execution/engine.js";
@@ -34,12 +35,16 @@ export interface StartOptions {
   hostServices?: readonly HostService[];
   /** The outbound client for target calls (tests inject resolvers and dialers through it). */
   http?: TargetHttpClient;
-  /** False serves without the execution interceptor (benchmarks; default true). */
+  /** False is the same switch as `TETHER_EXECUTIONS=off`: no execution fires (benchmarks' baseline; default true). */
   executions?: boolean;
   /** Event types the host application will push with `app.pushEvents`. */
   eventTypes?: readonly string[];
   /** Delivery worker settings (retry policy, concurrency). */
   delivery?: DeliveryOptions;
+  /** Tracer of RPC and target-call spans (default: the global provider's, a no-op until an SDK is registered). */
+  tracer?: Tracer;
+  /** False leaves Node's process metrics out of `/metrics` (e.g. when the host collects its own; default true). */
+  processMetrics?: boolean;
 }
 
 /** Opens the data directory (database, master key, admin token) and serves every protocol on one port. */
@@ -48,6 +53,12 @@ export async function startTether(config: Config, log: Logger, options: StartOpt
   if (masterKey.source === "generated")
     log.warn({ path: join(config.dataDir, "master.key") }, "generated a new master key; back it up with the database, or set TETHER_MASTER_KEY");
   const db = openDatabase({ path: join(config.dataDir, "tether.db") });
+  const executions = config.executions && options.executions !== false;
+  if (!executions)
+    log.warn(
+      { executions: "off" },
+      "EXECUTIONS DISABLED (break glass): no request, response, function or event execution runs; already queued deliveries are still sent. Fix or remove the broken executions, then restart with TETHER_EXECUTIONS=on",
+    );
   try {
     const newId = createIdGenerator();
     const tokens = createTokenStore(db, { clock: systemClock, newId });
@@ -66,9 +77,11 @@ export async function startTether(config: Config, log: Logger, options: StartOpt
       jwtAlg: config.jwtAlg,
       ...(options.hostServices ? { hostServices: options.hostServices } : {}),
       ...(options.http ? { http: options.http } : {}),
-      ...(options.executions === false ? { executions: false } : {}),
+      ...(executions ? {} : { executions: false }),
       ...(options.eventTypes ? { eventTypes: options.eventTypes } : {}),
       ...(options.delivery ? { delivery: options.delivery } : {}),
+      ...(options.tracer ? { tracer: options.tracer } : {}),
+      ...(options.processMetrics === false ? { processMetrics: false } : {}),
       onTargetCall: (r) => log.debug(r, "target called"),
       logError: (message, fields) => log.error(fields, message),
     });
@@ -77,7 +90,7 @@ export async function startTether(config: Config, log: Logger, options: StartOpt
       interceptors: app.interceptors,
       services: [...app.services],
       readMaxBytes: config.readMaxBytes,
-      extraRoutes: [...healthRoutes(db), jwksRoute(app.engine)],
+      extraRoutes: [...healthRoutes(db), jwksRoute(app.engine), metricsRoute(app.metrics)],
     });
     app.engine.start();
     const server = await startServer({ port: config.port, host: config.host, handler, log: (msg, fields) => log.info(fields ?? {}, msg) }).catch(
@@ -86,13 +99,15 @@ export async function startTether(config: Config, log: Logger, options: StartOpt
         throw e;
       },
     );
-    log.info({ url: server.url, dataDir: config.dataDir, dev: config.dev, oidc: Boolean(config.oidc) }, "tether listening");
+    log.info({ url: server.url, dataDir: config.dataDir, dev: config.dev, oidc: Boolean(config.oidc), executions: executions ? "on" : "off" }, "tether listening");
     return {
       url: server.url,
       port: server.port,
       app,
       ...(admin.created && admin.token ? { newAdminToken: admin.token } : {}),
       async close() {
+        // Health turns NOT_SERVING first and ends its Watch streams, so balancers stop sending and the drain need not wait on them.
+        app.health.shutdown();
         await server.close();
         await app.engine.close();
         db.close();

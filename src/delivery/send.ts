@@ -1,3 +1,4 @@
+import type { Tracer } from "@opentelemetry/api";
 import type { Clock } from "../domain/clock.js";
 import type { Delivery, DeliveryAttempt } from "../domain/delivery.js";
 import type { TargetHttpClient, CallOutcome } from "../execution/http-client.js";
@@ -7,6 +8,7 @@ import type { PublicKeyStore } from "../store/public-key-store.js";
 import { parseRetryAfter } from "../domain/delivery.js";
 import { classifyOutcome } from "../execution/outcome.js";
 import { signatureHeaders } from "../execution/signing.js";
+import { defaultTracer, traceTargetCall } from "../observability/target-span.js";
 
 /** Bytes of a target's response body kept in the attempt log. */
 export const RECORDED_BODY_BYTES = 1024;
@@ -22,6 +24,8 @@ export interface SendDeliveryDeps {
   /** Looks up the snapshot's public key (JWE) at send time, so a deactivated key stops encryption at once. */
   publicKeys: Pick<PublicKeyStore, "find">;
   clock: Clock;
+  /** Tracer of the per-attempt client spans (default: the global provider's, a no-op until an SDK is registered). */
+  tracer?: Tracer;
 }
 
 /** One attempt's record, plus the delay a `Retry-After` header asked for. */
@@ -47,7 +51,10 @@ export async function sendDelivery(job: Delivery, deps: SendDeliveryDeps): Promi
     return { attempt: { attempt, startedAt, latencyMs: 0, outcome: "prepare_failed", error: prepared.message } };
   }
   // No caller signal: nobody waits for an async delivery, so only the target's own timeout bounds it.
-  const outcome = await deps.http.post({ url: job.target.endpoint, headers: prepared.headers, body: prepared.body, timeoutMs: job.target.timeoutMs });
+  const span = { source: "delivery" as const, target: job.target, executionId: job.executionId, deliveryId: job.id, attempt };
+  const outcome = await traceTargetCall(deps.tracer ?? defaultTracer(), span, prepared.headers, (headers) =>
+    deps.http.post({ url: job.target.endpoint, headers, body: prepared.body, timeoutMs: job.target.timeoutMs }),
+  );
   return toResult(job, attempt, startedAt, outcome, deps.clock);
 }
 

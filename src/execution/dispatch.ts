@@ -1,10 +1,12 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import type { Tracer } from "@opentelemetry/api";
 import type { Clock } from "../domain/clock.js";
 import type { TargetHttpClient } from "./http-client.js";
 import type { CallableTarget, TargetLoader } from "./target-loader.js";
 import { classifyOutcome } from "./outcome.js";
 import { goJson } from "./payload.js";
 import { signatureHeaders } from "./signing.js";
+import { defaultTracer, traceTargetCall } from "../observability/target-span.js";
 
 /** Encodes a JSON payload for a target (JSON, signed JWT or JWE). */
 export interface PayloadEncoder {
@@ -34,6 +36,8 @@ export interface DispatcherDeps {
   onReport?: (report: TargetCallReport) => void;
   /** Hands rest_async calls to the durable outbox (retried, never awaited by the caller). */
   enqueueAsync: (targetId: string, executionId: string, payloadJson: string) => void;
+  /** Tracer of the target-call spans (default: the global provider's, a no-op until an SDK is registered). */
+  tracer?: Tracer;
 }
 
 /** How a run applies rest_call answers to its state and renders the payload from it. */
@@ -62,6 +66,7 @@ export interface Dispatcher {
 /** Creates the run loop shared by request, response and function executions. */
 export function createDispatcher(deps: DispatcherDeps): Dispatcher {
   const report = (r: TargetCallReport) => deps.onReport?.(r);
+  const tracer = deps.tracer ?? defaultTracer();
 
   async function prepare(target: CallableTarget, payload: unknown) {
     const json = goJson(payload);
@@ -93,8 +98,10 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           if (interrupted) throw prepared.error;
           continue;
         }
-        const request = { url: target.endpoint, headers: prepared.headers, body: prepared.body, timeoutMs: target.timeoutMs };
-        const outcome = await deps.http.post(spec.signal ? { ...request, signal: spec.signal } : request);
+        const outcome = await traceTargetCall(tracer, { source: "execution", target, executionId: spec.executionId }, prepared.headers, (headers) => {
+          const request = { url: target.endpoint, headers, body: prepared.body, timeoutMs: target.timeoutMs };
+          return deps.http.post(spec.signal ? { ...request, signal: spec.signal } : request);
+        });
         let result = classifyOutcome(target, outcome);
         if (result.ok && target.type === "call" && spec.apply && result.body.length > 0) {
           try {

@@ -38,6 +38,8 @@ export interface DeliveryStore {
   stats(): { pending: number; inFlight: number; delivered: number; dead: number; oldestDueMs: number };
   /** When the next pending job is due, if any (the worker sleeps until then). */
   nextDueAt(): Date | undefined;
+  /** Open and dead job counts, read from the state index alone (cheap enough for every metrics scrape). */
+  queueDepth(): { pending: number; inFlight: number; dead: number };
 }
 
 interface Row {
@@ -128,6 +130,10 @@ export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => s
     `UPDATE deliveries SET state = @state, attempts = @attempts, next_attempt_at = @nextAt, updated_at = @at, last_status = @status, last_error = @error WHERE n = @n`,
   );
   const nextDue = db.prepare<[], { at: number | null }>("SELECT MIN(next_attempt_at) AS at FROM deliveries WHERE state = 'pending'");
+  // Leaves delivered rows out, which grow without bound; the other states are ranges of the deliveries_due index.
+  const openCounts = db.prepare<[], { state: DeliveryState; n: number }>(
+    "SELECT state, COUNT(*) AS n FROM deliveries WHERE state IN ('pending', 'in_flight', 'dead') GROUP BY state",
+  );
 
   const claim = db.transaction((limit: number, busy?: ReadonlySet<string>) => {
     const now = deps.clock().getTime();
@@ -227,6 +233,14 @@ export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => s
     nextDueAt() {
       const at = nextDue.get()?.at;
       return at == null ? undefined : new Date(at);
+    },
+    queueDepth() {
+      const depth = { pending: 0, inFlight: 0, dead: 0 };
+      for (const r of openCounts.all()) {
+        if (r.state === "in_flight") depth.inFlight = r.n;
+        else if (r.state === "pending" || r.state === "dead") depth[r.state] = r.n;
+      }
+      return depth;
     },
   };
 }
