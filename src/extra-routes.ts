@@ -1,7 +1,7 @@
 // Plain HTTP routes served next to the RPCs: health checks, the JWKS and the Prometheus metrics.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
-import type { Db } from "./store/db.js";
+import type { HealthStatus } from "./grpc/health-status.js";
 
 type Req = IncomingMessage | Http2ServerRequest;
 type Res = ServerResponse | Http2ServerResponse;
@@ -20,21 +20,23 @@ export function jwksRoute(engine: { jwks(): Promise<unknown> }) {
   };
 }
 
-/** `GET /healthz` (the process answers) and `GET /readyz` (the database answers). */
-export function healthRoutes(db: Db): Array<{ method: string; path: string; handle: (req: Req, res: Res) => void }> {
+/**
+ * `GET /healthz` (the process answers) and `GET /readyz` (serving: the database answers and no shutdown has
+ * begun — the same state `grpc.health.v1.Health` reports, so a load balancer stops routing before the drain).
+ */
+export function healthRoutes(health: Pick<HealthStatus, "serving" | "shuttingDown">): Array<{ method: string; path: string; handle: (req: Req, res: Res) => void }> {
   return [
     { method: "GET", path: "/healthz", handle: (_req, res) => void res.end("ok\n") },
     {
       method: "GET",
       path: "/readyz",
       handle: (_req, res) => {
-        try {
-          db.prepare("SELECT 1").get();
+        if (health.serving()) {
           res.end("ready\n");
-        } catch {
-          res.statusCode = 503;
-          res.end("database unavailable\n");
+          return;
         }
+        res.statusCode = 503;
+        res.end(health.shuttingDown ? "shutting down\n" : "database unavailable\n");
       },
     },
   ];

@@ -90,7 +90,7 @@ export async function startTether(config: Config, log: Logger, options: StartOpt
       interceptors: app.interceptors,
       services: [...app.services],
       readMaxBytes: config.readMaxBytes,
-      extraRoutes: [...healthRoutes(db), jwksRoute(app.engine), metricsRoute(app.metrics)],
+      extraRoutes: [...healthRoutes(app.health), jwksRoute(app.engine), metricsRoute(app.metrics)],
     });
     app.engine.start();
     const server = await startServer({ port: config.port, host: config.host, handler, log: (msg, fields) => log.info(fields ?? {}, msg) }).catch(

@@ -84,6 +84,19 @@ describe("health checks on a running server", () => {
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
   });
 
+  it("turns GET /readyz to 503 once shutdown begins, while /healthz still answers", async () => {
+    const own = await startTestTether();
+    try {
+      expect((await fetch(`${own.url}/readyz`)).status).toBe(200);
+      own.app.health.shutdown();
+      const res = await fetch(`${own.url}/readyz`);
+      expect([res.status, await res.text()]).toEqual([503, "shutting down\n"]);
+      expect((await fetch(`${own.url}/healthz`)).status).toBe(200);
+    } finally {
+      await own.stop();
+    }
+  });
+
   it("is not an execution target: conditions cannot name it", async () => {
     const admin = createClient(ActionService, createConnectTransport({ baseUrl: server.url, httpVersion: "1.1", interceptors: [bearer(server.token)] }));
     const { services } = await admin.listExecutionServices({});
