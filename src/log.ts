@@ -8,22 +8,13 @@ export interface LoggerOptions {
   destination?: DestinationStream;
 }
 
-// Secrets that may end up in a logged object: credentials, tokens, signing and master keys.
+// Secrets that may end up in a logged object: credentials, tokens, signing, instance and master keys.
+// Paths are case-sensitive, so header names appear as Node delivers them (lower case) and as written
+// by hand (capitalised); error objects nest request headers one level deeper (err.request.headers).
+const SECRET_FIELDS = ["authorization", "Authorization", "token", "signingKey", "signingKeys", "signing_key", "privateKey", "privateJwk", "jwk", "masterKey"];
 const REDACT_PATHS = [
-  "authorization",
-  "*.authorization",
-  "headers.authorization",
-  "*.headers.authorization",
-  "token",
-  "*.token",
-  "signingKey",
-  "*.signingKey",
-  "signing_key",
-  "*.signing_key",
-  "privateKey",
-  "*.privateKey",
-  "masterKey",
-  "*.masterKey",
+  ...SECRET_FIELDS.flatMap((field) => [field, `*.${field}`]),
+  ...["authorization", "Authorization"].flatMap((h) => [`headers.${h}`, `*.headers.${h}`, `*.*.headers.${h}`]),
 ];
 
 /** Creates the JSON-lines logger with secrets redacted as `[redacted]`. */

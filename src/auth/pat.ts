@@ -1,9 +1,11 @@
-import { chmodSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { TokenStore } from "../store/token-store.js";
 import type { Caller } from "./caller.js";
 import { ADMIN_PERMISSIONS } from "./permissions.js";
 import { constantTimeEqual, generateToken, sha256 } from "../crypto/random-secret.js";
+import { syncDir } from "../crypto/sync-dir.js";
 
 /** Prefix of every personal access token; makes a leaked token easy to recognise in secret scanners. */
 export const PAT_PREFIX = "tether_pat_";
@@ -64,14 +66,26 @@ export function createPatVerifier(tokens: TokenStore): PatVerifier {
   };
 }
 
-// Temp file + rename: a crash never leaves a half-written token file; chmod because umask may
-// have narrowed (never widened) the mode, and an old file kept its own mode.
+// A fresh, unguessable temp file opened exclusively ("wx" never follows a planted symlink nor reuses a
+// stale file with a wider mode), synced, then renamed: a crash leaves either no admin.pat or a complete
+// one, never an empty file next to a stored hash (which would lock everybody out).
 function writeSecretFile(dir: string, name: string, content: string): string {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const path = join(dir, name);
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, content, { mode: 0o600 });
-  chmodSync(tmp, 0o600);
+  const tmp = join(dir, `.${name}.${randomBytes(8).toString("hex")}.tmp`);
+  const fd = openSync(tmp, "wx", 0o600);
+  try {
+    // The umask can only narrow the mode; fchmod makes it exact.
+    fchmodSync(fd, 0o600);
+    writeFileSync(fd, content);
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    unlinkSync(tmp);
+    throw e;
+  }
+  closeSync(fd);
   renameSync(tmp, path);
+  syncDir(dir);
   return path;
 }

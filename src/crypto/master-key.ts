@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
+import { syncDir } from "./sync-dir.js";
 import { join } from "node:path";
 
 /** Where `loadMasterKey` looks for its inputs. */
@@ -45,19 +46,6 @@ function readKeyFile(path: string): Uint8Array | undefined {
   const key = decodeMasterKey(text);
   if (key === undefined) throw new Error(`${path} must contain 32 bytes as 64 hex characters or base64`);
   return key;
-}
-
-/** Persists the new directory entry: losing it in a crash would orphan every secret sealed under the key. */
-function syncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, "r");
-    fsyncSync(fd);
-  } catch {
-    // Some platforms (Windows) cannot fsync a directory; the file itself is already synced.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
 }
 
 /**

@@ -3,10 +3,12 @@ import {
   compactVerify,
   createLocalJWKSet,
   createRemoteJWKSet,
+  errors,
   importPKCS8,
   type CompactVerifyGetKey,
   type CryptoKey,
   type JSONWebKeySet,
+  type JWTPayload,
   type KeyObject,
 } from "jose";
 
@@ -17,6 +19,10 @@ export type JwksSource = string | URL | JSONWebKeySet | CompactVerifyGetKey;
 export interface VerifyJwtPayloadOptions {
   /** Accepted JWS algorithms (default: the RSA, RSA-PSS, ECDSA and EdDSA ones; never `none` or HMAC). */
   algorithms?: readonly string[];
+  /** The time `exp`/`nbf` claims are checked against, when a token carries them (default: now). */
+  currentDate?: Date;
+  /** Allowed clock skew for `exp`/`nbf` in seconds (default 0, as jose's `jwtVerify`). */
+  clockToleranceSec?: number;
 }
 
 /** A private key for JWE decryption: a key object, or a PKCS#8 `PRIVATE KEY` PEM. */
@@ -50,13 +56,34 @@ async function verifyWith(token: string, getKey: CompactVerifyGetKey, options: V
   // compactVerify, not jwtVerify: the payload is the bare JSON body with no exp/iat/iss claims, and it must
   // be parsed as sent rather than validated as a claims set.
   const { payload } = await compactVerify(token, getKey, { algorithms: [...(options.algorithms ?? DEFAULT_JWT_ALGORITHMS)] });
-  return JSON.parse(strictUtf8.decode(payload)) as unknown;
+  const body = JSON.parse(strictUtf8.decode(payload)) as unknown;
+  checkTimeClaims(body, options);
+  return body;
+}
+
+/**
+ * Payloads carry no `exp`/`nbf`, but a token that does (e.g. an expired access token signed by the same
+ * ZITADEL instance key and replayed as a payload) must not outlive them.
+ */
+function checkTimeClaims(body: unknown, options: VerifyJwtPayloadOptions): void {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) return;
+  const { exp, nbf } = body as { exp?: unknown; nbf?: unknown };
+  const tolerance = options.clockToleranceSec ?? 0;
+  if (!Number.isFinite(tolerance) || tolerance < 0) throw new RangeError("clockToleranceSec must be a finite number >= 0");
+  const now = Math.floor((options.currentDate ?? new Date()).getTime() / 1000);
+  if (typeof exp === "number" && !(exp > now - tolerance)) {
+    throw new errors.JWTExpired('"exp" claim timestamp check failed', body as JWTPayload, "exp", "check_failed");
+  }
+  if (typeof nbf === "number" && !(nbf <= now + tolerance)) {
+    throw new errors.JWTClaimValidationFailed('"nbf" claim timestamp check failed', body as JWTPayload, "nbf", "check_failed");
+  }
 }
 
 /**
  * Verifies a JWT payload (compact JWS signed with the Tether or ZITADEL instance key) against a JWKS and
  * returns the parsed JSON body; rejects (a jose error or SyntaxError) when the signature, algorithm or JSON
- * is invalid. The payload carries no expiry, so pair it with the `ZITADEL-Signature` timestamp check.
+ * is invalid, or when the token carries an `exp` in the past or an `nbf` in the future. Payloads themselves
+ * carry no expiry, so pair it with the `ZITADEL-Signature` timestamp check.
  */
 export async function verifyJwtPayload(token: string, jwks: JwksSource, options: VerifyJwtPayloadOptions = {}): Promise<unknown> {
   return verifyWith(token, keyGetter(jwks), options);
@@ -81,10 +108,16 @@ export function createJwtPayloadVerifier(jwks: JwksSource, options: VerifyJwtPay
 
 /**
  * Decrypts a JWE payload (`RSA-OAEP-256` or `ECDH-ES+A256KW` with `A256GCM`) with the private key whose public
- * half was registered with AddPublicKey, and returns the inner JWT (a compact JWS string) unverified.
+ * half was registered with AddPublicKey, and returns the inner JWT (a compact JWS string) unverified; compressed
+ * (`zip`) tokens are refused.
  */
 export async function decryptJwePayload(token: string, privateKey: DecryptionKey): Promise<string> {
-  const options = { keyManagementAlgorithms: [...JWE_KEY_ALGORITHMS], contentEncryptionAlgorithms: [...JWE_CONTENT_ALGORITHMS] };
+  const options = {
+    keyManagementAlgorithms: [...JWE_KEY_ALGORITHMS],
+    contentEncryptionAlgorithms: [...JWE_CONTENT_ALGORITHMS],
+    // Tether and ZITADEL never compress; anyone holding the public key could otherwise make the receiver inflate.
+    maxDecompressedLength: 0,
+  };
   // A PEM is imported for the algorithm the header names; jose has already checked it against the allow-list.
   const key = typeof privateKey === "string" ? (header: { alg?: string }) => importPKCS8(privateKey, header.alg ?? "") : privateKey;
   const { plaintext } = await compactDecrypt(token, key, options);

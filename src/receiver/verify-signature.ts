@@ -36,12 +36,41 @@ function headerText(header: SignatureHeaderValue): string {
   return typeof header === "string" ? header : header.join(",");
 }
 
-function keyList(keys: string | readonly string[]): readonly string[] {
-  return typeof keys === "string" ? [keys] : keys;
+// Upstream sends one v1 and Tether one per key in a grace period; a longer header is an attack, not a
+// signature, and parsing it would cost time proportional to its length times the number of keys.
+const MAX_HEADER_LENGTH = 64 * 1024;
+
+/**
+ * The usable keys. An HMAC under "" is computable by anyone, so an empty key is never used: a single key
+ * that is empty or missing (an unset variable) throws, while empty or missing entries of a list (an unused
+ * "previous key" slot while not rotating) are skipped.
+ */
+function keyList(keys: string | readonly string[], fn: string): readonly string[] {
+  if (!Array.isArray(keys)) {
+    if (typeof keys !== "string" || keys === "") throw new TypeError(`${fn}: the signing key must be a non-empty string`);
+    return [keys];
+  }
+  const list: readonly unknown[] = keys;
+  if (list.some((key) => typeof key !== "string" && key !== undefined && key !== null)) {
+    throw new TypeError(`${fn}: signing keys must be strings`);
+  }
+  return list.filter((key): key is string => typeof key === "string" && key !== "");
 }
 
-function toBytes(body: Uint8Array | string): Uint8Array {
-  return typeof body === "string" ? Buffer.from(body, "utf8") : body;
+function toBytes(body: Uint8Array | string, fn: string): Uint8Array {
+  if (typeof body === "string") return Buffer.from(body, "utf8");
+  // A parsed JSON body (e.g. express.json()'s req.body) cannot be verified: its bytes are gone.
+  if (!(body instanceof Uint8Array)) throw new TypeError(`${fn}: rawBody must be the raw request body as a string or bytes`);
+  return body;
+}
+
+/** The checked clock settings; NaN or negative values would make both age checks false and accept any timestamp. */
+function clockOf(options: VerifySignatureOptions): { tolerance: number; now: number } {
+  const tolerance = options.toleranceSec ?? DEFAULT_SIGNATURE_TOLERANCE_SEC;
+  const now = options.nowSec ?? Math.floor(Date.now() / 1000);
+  if (!Number.isFinite(tolerance) || tolerance < 0) throw new RangeError("verifySignature: toleranceSec must be a finite number >= 0");
+  if (!Number.isFinite(now)) throw new RangeError("verifySignature: nowSec must be a finite number");
+  return { tolerance, now };
 }
 
 /**
@@ -75,7 +104,10 @@ function parseHeader(text: string): ParsedHeader | "malformed_header" | "no_vali
  * the exact raw body with the target's signing key, or several keys while rotating. Every `v1` is compared
  * with the HMAC of `"<t>.<body>"` under every key in constant time. Stricter than upstream, a timestamp more
  * than the tolerance ahead of the receiver's clock is rejected as `future`, so a captured request signed with
- * a skewed clock cannot be replayed for longer than the tolerance.
+ * a skewed clock cannot be replayed for longer than the tolerance. Whatever the sender put in the header gives
+ * a result, never an exception; a receiver bug (an empty or missing key, a parsed instead of a raw body, NaN or
+ * negative clock options) throws, so a misconfiguration cannot silently accept forged or replayed calls. Empty
+ * entries of a key list are skipped, never used.
  */
 export function verifySignature(
   header: SignatureHeaderValue,
@@ -83,21 +115,23 @@ export function verifySignature(
   keys: string | readonly string[],
   options: VerifySignatureOptions = {},
 ): SignatureVerification {
+  // Arguments the receiver's own code supplies are checked first and throw; what the caller sent never throws.
+  const keyStrings = keyList(keys, "verifySignature");
+  const body = toBytes(rawBody, "verifySignature");
+  const { tolerance, now } = clockOf(options);
   const text = headerText(header);
   if (text === "") return { ok: false, reason: "not_signed" };
+  if (text.length > MAX_HEADER_LENGTH) return { ok: false, reason: "malformed_header" };
   const parsed = parseHeader(text);
   if (typeof parsed === "string") return { ok: false, reason: parsed };
 
-  const tolerance = options.toleranceSec ?? DEFAULT_SIGNATURE_TOLERANCE_SEC;
-  const now = options.nowSec ?? Math.floor(Date.now() / 1000);
   if (now - parsed.timestamp > tolerance) return { ok: false, reason: "stale" };
   if (parsed.timestamp - now > tolerance) return { ok: false, reason: "future" };
 
   // The signed prefix is the decimal form of the parsed integer, as upstream computes it (so `t=007` signs "7.").
   const prefix = Buffer.from(`${parsed.timestamp}.`, "utf8");
-  const body = toBytes(rawBody);
   let valid = false;
-  for (const key of keyList(keys)) {
+  for (const key of keyStrings) {
     const expected = createHmac("sha256", Buffer.from(key, "utf8")).update(prefix).update(body).digest();
     // No early exit: the work done does not reveal which key or which v1 matched.
     for (const signature of parsed.signatures) valid = constantTimeEqual(expected, signature) || valid;
@@ -108,16 +142,19 @@ export function verifySignature(
 /**
  * Verifies the legacy `X-ZITADEL-Signature: sha256=<hex HMAC-SHA256 of the raw body>` header against one or
  * more keys in constant time. It carries no timestamp, so it does not protect against replay; prefer
- * {@link verifySignature}.
+ * {@link verifySignature}. Throws, like {@link verifySignature}, for an empty key or a body that is not raw.
  */
 export function verifyLegacySignature(header: SignatureHeaderValue, rawBody: Uint8Array | string, keys: string | readonly string[]): boolean {
-  const text = headerText(header).trim();
-  const match = /^sha256=([0-9a-fA-F]{64})$/.exec(text);
+  const keyStrings = keyList(keys, "verifyLegacySignature");
+  const body = toBytes(rawBody, "verifyLegacySignature");
+  const text = headerText(header);
+  // The exact form is 71 characters; anything much longer is not worth trimming or matching.
+  if (text.length > 256) return false;
+  const match = /^sha256=([0-9a-fA-F]{64})$/.exec(text.trim());
   if (!match) return false;
   const signature = Buffer.from(match[1]!, "hex");
-  const body = toBytes(rawBody);
   let valid = false;
-  for (const key of keyList(keys)) {
+  for (const key of keyStrings) {
     const expected = createHmac("sha256", Buffer.from(key, "utf8")).update(body).digest();
     valid = constantTimeEqual(expected, signature) || valid;
   }

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { CompactEncrypt, CompactSign, createLocalJWKSet, errors, importSPKI } from "jose";
+import { CompactEncrypt, CompactSign, createLocalJWKSet, errors, exportSPKI, importJWK, importSPKI, type CryptoKey, type JWK } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSecretBox } from "../../src/crypto/secret-box.js";
 import { createPayloadEncoder, type EncryptionKey } from "../../src/execution/encode.js";
@@ -123,5 +123,122 @@ describe("createJwtPayloadVerifier", () => {
       expect(await verifier.decryptAndVerify(jwe, fixture("rsa.key"))).toEqual(PAYLOAD);
     }
     expect(jwksFetches - before).toBe(1);
+  });
+});
+
+// Hostile tokens: wrong keys, algorithm confusion, tampering and replays. Every one must reject (never resolve).
+const utf8 = (s: string) => new TextEncoder().encode(s);
+const b64 = (s: string) => Buffer.from(s).toString("base64url");
+const sign = (body: string, header: Record<string, unknown>, k: Parameters<CompactSign["sign"]>[0]) =>
+  new CompactSign(utf8(body)).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: "JWT", ...header }).sign(k);
+
+describe("verifyJwtPayload against hostile tokens", () => {
+  it.each([
+    ["alg none without a signature", () => `${b64('{"alg":"none","typ":"JWT"}')}.${b64(BODY)}.`],
+    ["alg none with a copied signature", async () => `${b64('{"alg":"none"}')}.${b64(BODY)}.${(await encoded("jwt")).split(".")[2]}`],
+    ["alg NONE in capitals", () => `${b64('{"alg":"NONE"}')}.${b64(BODY)}.`],
+  ])("rejects %s, even when the caller lists none as allowed", async (_what, make) => {
+    const token = await make();
+    await expect(verifyJwtPayload(token, jwks(key))).rejects.toBeInstanceOf(errors.JOSEError);
+    await expect(verifyJwtPayload(token, jwks(key), { algorithms: ["none", "NONE", "ES256"] })).rejects.toBeInstanceOf(errors.JOSEError);
+  });
+
+  it("rejects HS256 tokens keyed with the public key (PEM, JWK JSON or the x coordinate), even with HS256 allowed", async () => {
+    const publicJwk = jwks(key).keys[0] as JWK;
+    const pem = await exportSPKI((await importJWK(publicJwk, key.alg, { extractable: true })) as CryptoKey);
+    const secrets = [pem, JSON.stringify(publicJwk), String(publicJwk.x), Buffer.from(String(publicJwk.x), "base64url").toString("latin1")];
+    for (const secret of secrets) {
+      const token = await sign(BODY, { alg: "HS256" }, utf8(secret));
+      await expect(verifyJwtPayload(token, jwks(key))).rejects.toBeInstanceOf(errors.JOSEAlgNotAllowed);
+      await expect(verifyJwtPayload(token, jwks(key), { algorithms: ["HS256", "ES256"] })).rejects.toBeInstanceOf(errors.JOSEError);
+    }
+  });
+
+  it("rejects a token signed with another key under the trusted kid, and one whose kid was swapped", async () => {
+    const forged = await new CompactSign(utf8(BODY)).setProtectedHeader({ alg: otherKey.alg, kid: key.kid }).sign(otherKey.privateKey);
+    await expect(verifyJwtPayload(forged, jwks(key))).rejects.toBeInstanceOf(errors.JOSEError);
+    const [, payload, signature] = (await encoded("jwt")).split(".");
+    const swapped = `${b64(JSON.stringify({ alg: key.alg, kid: otherKey.kid, typ: "JWT" }))}.${payload}.${signature}`;
+    await expect(verifyJwtPayload(swapped, jwks({ ...key, retiredJwks: [otherKey.publicJwk] }))).rejects.toBeInstanceOf(errors.JOSEError);
+  });
+
+  it("rejects a flipped signature bit, a truncated token, extra segments and non-tokens", async () => {
+    const token = await encoded("jwt");
+    const [h, p, s] = token.split(".") as [string, string, string];
+    const sig = Buffer.from(s, "base64url");
+    sig[5] = sig[5]! ^ 1;
+    for (const bad of [`${h}.${p}.${sig.toString("base64url")}`, `${h}.${p}`, `${h}.${p}.`, `${token}.x`, token.slice(0, -2), "", "...", "a.b.c"]) {
+      await expect(verifyJwtPayload(bad, jwks(key)), bad).rejects.toBeInstanceOf(errors.JOSEError);
+    }
+    await expect(verifyJwtPayload(undefined as unknown as string, jwks(key))).rejects.toThrow();
+  });
+
+  it("rejects a JWE handed in as a JWT", async () => {
+    await expect(verifyJwtPayload(await encoded("jwe", RSA_KEY), jwks(key))).rejects.toBeInstanceOf(errors.JOSEError);
+  });
+
+  it("rejects a validly signed token whose exp has passed or whose nbf has not come, and accepts them inside their window", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const expired = await sign(JSON.stringify({ ...(PAYLOAD as object), exp: now - 10 }), {}, key.privateKey);
+    await expect(verifyJwtPayload(expired, jwks(key))).rejects.toBeInstanceOf(errors.JWTExpired);
+    await expect(createJwtPayloadVerifier(jwks(key)).verify(expired)).rejects.toBeInstanceOf(errors.JWTExpired);
+    expect(await verifyJwtPayload(expired, jwks(key), { clockToleranceSec: 60 })).toMatchObject({ exp: now - 10 });
+    const early = await sign(JSON.stringify({ nbf: now + 600 }), {}, key.privateKey);
+    await expect(verifyJwtPayload(early, jwks(key))).rejects.toBeInstanceOf(errors.JWTClaimValidationFailed);
+    expect(await verifyJwtPayload(early, jwks(key), { currentDate: new Date((now + 601) * 1000) })).toEqual({ nbf: now + 600 });
+  });
+
+  it("rejects a nonsensical clock tolerance instead of accepting every expired token", async () => {
+    const expired = await sign(JSON.stringify({ exp: 1 }), {}, key.privateKey);
+    for (const clockToleranceSec of [Number.NaN, -1, Number.POSITIVE_INFINITY]) {
+      await expect(verifyJwtPayload(expired, jwks(key), { clockToleranceSec })).rejects.toBeInstanceOf(RangeError);
+    }
+  });
+});
+
+describe("decryptJwePayload and decryptAndVerify against hostile tokens", () => {
+  it("rejects a flipped bit in the encrypted key, IV, ciphertext or tag, and in the protected header", async () => {
+    const token = await encoded("jwe", RSA_KEY);
+    const parts = token.split(".");
+    for (const index of [0, 1, 2, 3, 4]) {
+      const bytes = Buffer.from(parts[index]!, "base64url");
+      bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 1;
+      const tampered = parts.map((p, i) => (i === index ? bytes.toString("base64url") : p)).join(".");
+      await expect(decryptJwePayload(tampered, fixture("rsa.key")), `part ${index}`).rejects.toThrow();
+    }
+  });
+
+  it("rejects an EC JWE given the RSA key, and a JWS given as a JWE", async () => {
+    await expect(decryptJwePayload(await encoded("jwe", EC_KEY), fixture("rsa.key"))).rejects.toThrow();
+    await expect(decryptJwePayload(await encoded("jwt"), fixture("rsa.key"))).rejects.toBeInstanceOf(errors.JOSEError);
+  });
+
+  it("refuses dir, symmetric key wrap, RSA1_5 and PBES2 tokens by their header alone", async () => {
+    for (const alg of ["dir", "A256KW", "RSA1_5", "PBES2-HS512+A256KW", "ECDH-ES"]) {
+      const header = b64(JSON.stringify({ alg, enc: "A256GCM", ...(alg.startsWith("PBES2") ? { p2c: 1e9, p2s: "AAAAAAAAAAA" } : {}) }));
+      await expect(decryptJwePayload(`${header}.AAAA.AAAAAAAAAAAAAAAA.AAAA.AAAAAAAAAAAAAAAAAAAAAA`, fixture("rsa.key")), alg).rejects.toBeInstanceOf(
+        errors.JOSEAlgNotAllowed,
+      );
+    }
+  });
+
+  it("refuses compressed (zip) JWEs, which Tether never sends, before inflating them", async () => {
+    const rsa = await importSPKI(RSA_KEY.pem, "RSA-OAEP-256");
+    const inner = await encoded("jwt");
+    const zipped = await new CompactEncrypt(utf8(inner)).setProtectedHeader({ alg: "RSA-OAEP-256", enc: "A256GCM", cty: "JWT", zip: "DEF" }).encrypt(rsa);
+    await expect(decryptJwePayload(zipped, fixture("rsa.key"))).rejects.toBeInstanceOf(errors.JOSENotSupported);
+    await expect(decryptAndVerify(zipped, fixture("rsa.key"), jwks(key))).rejects.toBeInstanceOf(errors.JOSENotSupported);
+  });
+
+  it("rejects a JWE anyone can make with the public key when its inner JWT is unsigned or signed by a stranger", async () => {
+    const rsa = await importSPKI(RSA_KEY.pem, "RSA-OAEP-256");
+    const wrap = (inner: string) =>
+      new CompactEncrypt(utf8(inner)).setProtectedHeader({ alg: "RSA-OAEP-256", enc: "A256GCM", cty: "JWT", kid: RSA_KEY.id }).encrypt(rsa);
+    const unsigned = `${b64('{"alg":"none"}')}.${b64(BODY)}.`;
+    const stranger = await new CompactSign(utf8(BODY)).setProtectedHeader({ alg: otherKey.alg, kid: key.kid }).sign(otherKey.privateKey);
+    for (const inner of [unsigned, stranger, BODY]) {
+      await expect(decryptAndVerify(await wrap(inner), fixture("rsa.key"), jwks(key))).rejects.toBeInstanceOf(errors.JOSEError);
+      await expect(createJwtPayloadVerifier(jwks(key)).decryptAndVerify(await wrap(inner), fixture("rsa.key"))).rejects.toThrow();
+    }
   });
 });
