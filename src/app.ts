@@ -74,7 +74,7 @@ export function createTetherApp(deps: TetherAppDeps) {
   const targets = createTargetStore(deps.db, { clock, newId, events, secrets, newSigningKey: generateSigningKey });
   const publicKeys = createPublicKeyStore(deps.db, { clock, newId, events });
   const executions = createExecutionStore(deps.db, { clock, events });
-  const deliveries = createDeliveryStore(deps.db, { clock, newId });
+  const deliveries = createDeliveryStore(deps.db, { clock, newId, secrets });
   const metrics = createTetherMetrics({ deliveries, clock, ...(deps.processMetrics === false ? { processMetrics: false } : {}) });
   const tracer = deps.tracer ?? defaultTracer();
   const telemetry = createRpcTelemetryInterceptor({ metrics, tracer });

@@ -91,6 +91,8 @@ export async function startTether(config: Config, log: Logger, options: StartOpt
       services: [...app.services],
       readMaxBytes: config.readMaxBytes,
       extraRoutes: [...healthRoutes(app.health), jwksRoute(app.engine), metricsRoute(app.metrics)],
+      // Failures outside an RPC (an extra route, the REST gateway) are logged; the caller sees a plain 500.
+      onError: (message, fields) => log.error(fields, message),
     });
     app.engine.start();
     const server = await startServer({ port: config.port, host: config.host, handler, log: (msg, fields) => log.info(fields ?? {}, msg) }).catch(

@@ -8,6 +8,8 @@ import type { PublicKeyStore } from "../store/public-key-store.js";
 import { parseRetryAfter } from "../domain/delivery.js";
 import { classifyOutcome } from "../execution/outcome.js";
 import { signatureHeaders } from "../execution/signing.js";
+import { openDeliveryPayload } from "../store/delivery-store.js";
+import type { SecretBox } from "../crypto/secret-box.js";
 import { defaultTracer, traceTargetCall } from "../observability/target-span.js";
 
 /** Bytes of a target's response body kept in the attempt log. */
@@ -19,6 +21,8 @@ export interface SendDeliveryDeps {
   http: Pick<TargetHttpClient, "post">;
   /** Turns the stored JSON into the body the target wants (JSON, JWT, JWE). */
   encoder: Pick<PayloadEncoder, "encode">;
+  /** Opens the job's sealed payload. */
+  secrets: Pick<SecretBox, "open">;
   /** Opens the snapshot's sealed signing keys. */
   targets: Pick<TargetStore, "openSigningKey">;
   /** Looks up the snapshot's public key (JWE) at send time, so a deactivated key stops encryption at once. */
@@ -71,9 +75,15 @@ async function prepare(job: Delivery, deps: SendDeliveryDeps, now: Date): Promis
     // The cause may quote key material; the attempt log only says which step failed.
     return { ok: false, message: "cannot open the target's signing key" };
   }
+  let payload: string;
+  try {
+    payload = openDeliveryPayload(deps.secrets, job);
+  } catch {
+    return { ok: false, message: "cannot open the stored payload (was the master key changed?)" };
+  }
   const key = job.target.payloadType === "jwe" ? encryptionKey(job, deps, now) : undefined;
   if (key !== undefined && "message" in key) return { ok: false, message: key.message };
-  const encoded = await deps.encoder.encode(job.payload, { payloadType: job.target.payloadType, ...(key ? { publicKey: key } : {}) });
+  const encoded = await deps.encoder.encode(payload, { payloadType: job.target.payloadType, ...(key ? { publicKey: key } : {}) });
   if (!encoded.ok) return { ok: false, message: encoded.message };
   const headers = {
     "content-type": "application/json",

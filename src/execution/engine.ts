@@ -96,7 +96,7 @@ export function createExecutionEngine(deps: ExecutionEngineDeps): ExecutionEngin
   const encoder = createPayloadEncoder({ instanceKey });
   const worker = createDeliveryWorker({
     deliveries: deps.deliveries,
-    send: createDeliverySender({ http, encoder, targets: deps.targets, publicKeys: deps.publicKeys, clock: deps.clock, ...(deps.tracer ? { tracer: deps.tracer } : {}) }),
+    send: createDeliverySender({ http, encoder, secrets: deps.secrets, targets: deps.targets, publicKeys: deps.publicKeys, clock: deps.clock, ...(deps.tracer ? { tracer: deps.tracer } : {}) }),
     clock: deps.clock,
     // One commit per round (finished attempts + next claim), without an fsync: see transactionWithoutFsync.
     transaction: (fn) => transactionWithoutFsync(deps.db, fn),

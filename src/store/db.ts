@@ -1,5 +1,5 @@
 import Database from "better-sqlite3";
-import { mkdirSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { migrations } from "./migrations.js";
 
@@ -17,8 +17,9 @@ export interface OpenDatabaseOptions {
  * so an acknowledged change survives a power cut; foreign keys enforce references.
  */
 export function openDatabase(options: OpenDatabaseOptions): Db {
-  if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
+  if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
   const db = new Database(options.path);
+  if (options.path !== ":memory:") ownerOnly(options.path);
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = FULL");
   db.pragma("foreign_keys = ON");
@@ -41,6 +42,15 @@ export function transactionWithoutFsync<T>(db: Db, fn: () => T): T {
   } finally {
     db.pragma("synchronous = FULL");
   }
+}
+
+/**
+ * The database holds sealed keys, hashed tokens and payloads: owner-only, whatever the umask. SQLite gives
+ * the -wal and -shm files the main file's mode, so this runs before WAL mode creates them; existing ones
+ * (a data directory from an older version) are tightened too.
+ */
+function ownerOnly(path: string): void {
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
 }
 
 /** Applies the migrations this database has not seen yet, tracked in `user_version`. */

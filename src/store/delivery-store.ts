@@ -3,7 +3,22 @@ import type { Clock } from "../domain/clock.js";
 import type { Delivery, DeliveryAttempt, DeliveryState, NewDelivery, TargetSnapshot } from "../domain/delivery.js";
 import type { Paged } from "../domain/queries.js";
 import type { Page } from "../domain/pagination.js";
+import type { SecretBox } from "../crypto/secret-box.js";
 import { and, inList, type SqlPart } from "./sql.js";
+
+/** The owner a job's sealed payload is bound to, so it cannot be moved to another job's row. */
+export function deliveryPayloadAad(jobId: string): string {
+  return `delivery-payload:${jobId}`;
+}
+
+/**
+ * A job's JSON body: stored payloads are sealed (they can hold anything a request or response carried,
+ * a freshly rotated signing key included); rows written without a secret box are plain JSON.
+ * Throws when a sealed payload cannot be opened (another master key, tampering).
+ */
+export function openDeliveryPayload(secrets: Pick<SecretBox, "open">, job: { id: string; payload: string }): string {
+  return job.payload.startsWith("{") ? job.payload : secrets.open(job.payload, deliveryPayloadAad(job.id));
+}
 
 /** Filters of {@link DeliveryStore.list}; combined with AND. */
 export interface DeliveryQuery {
@@ -103,7 +118,7 @@ function rowToAttempt(r: AttemptRow): DeliveryAttempt {
 }
 
 /** Creates the delivery store. */
-export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => string }): DeliveryStore {
+export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => string; /** Seals payloads at rest; without it (the admin CLI, which has no master key and writes only event jobs) they are stored as plain JSON. */ secrets?: Pick<SecretBox, "seal"> }): DeliveryStore {
   const insert = db.prepare(
     `INSERT INTO deliveries (id, kind, execution_id, target_id, target, payload, event_type, event_position, ordering_key, state, next_attempt_at, created_at, updated_at)
      VALUES (@id, @kind, @executionId, @targetId, @target, @payload, @eventType, @eventPosition, @orderingKey, 'pending', @at, @at, @at)`,
@@ -169,7 +184,7 @@ export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => s
         executionId: job.executionId,
         targetId: job.target.id,
         target: JSON.stringify(job.target),
-        payload: job.payload,
+        payload: deps.secrets ? deps.secrets.seal(job.payload, deliveryPayloadAad(id)) : job.payload,
         eventType: job.eventType ?? null,
         eventPosition: job.eventPosition ?? null,
         orderingKey: job.orderingKey ?? null,

@@ -49,6 +49,19 @@ describe("sendDelivery", () => {
     expect(retryAfterMs).toBeUndefined();
   });
 
+  it("keeps the payload sealed at rest and sends it opened; plain JSON rows (older versions, the admin CLI) are sent as they are", async () => {
+    const { snapshot } = f.target("/sealed");
+    const id = f.enqueue(snapshot, { secret: "s3cr3t-value" });
+    const stored = f.stores.db.prepare("SELECT payload FROM deliveries WHERE id = ?").get(id) as { payload: string };
+    expect(stored.payload).not.toContain("s3cr3t-value");
+    expect(stored.payload.startsWith("v1.")).toBe(true);
+    f.stores.db.prepare("UPDATE deliveries SET payload = ? WHERE id <> ?").run('{"plain":true}', id);
+    f.enqueue(snapshot, {});
+    f.stores.db.prepare("UPDATE deliveries SET payload = ? WHERE id <> ?").run('{"plain":true}', id);
+    for (const job of f.deliveries.claim(2)) await f.send(job);
+    expect(f.receiver.on("/sealed").map((c) => c.body.toString()).sort()).toEqual(['{"plain":true}', '{"secret":"s3cr3t-value"}']);
+  });
+
   it("signs with every key still valid during a rotation grace period", async () => {
     const { snapshot, signingKey: oldKey } = f.target("/rotated");
     const { signingKey: newKey } = f.stores.targets.update(snapshot.id, { rotateSigningKey: { graceMs: 60_000 } }, actor);
@@ -127,6 +140,23 @@ describe("sendDelivery", () => {
       const { snapshot } = f.target("/badkey");
       const { attempt } = await sendOnce({ ...snapshot, sealedSigningKeys: ["not-a-sealed-key"] });
       expect(attempt).toMatchObject({ outcome: "prepare_failed", error: "cannot open the target's signing key", latencyMs: 0 });
+    });
+
+    it("when the stored payload cannot be opened (sealed under another master key, or moved to another job)", async () => {
+      const { snapshot } = f.target("/badpayload");
+      const first = f.enqueue(snapshot, { n: 1 });
+      f.enqueue(snapshot, { n: 2 });
+      // Swap the sealed payloads of the two rows: each is bound to its own job id.
+      const rows = f.stores.db.prepare("SELECT n, payload FROM deliveries ORDER BY n").all() as { n: number; payload: string }[];
+      const put = f.stores.db.prepare("UPDATE deliveries SET payload = ? WHERE n = ?");
+      put.run(rows[1]!.payload, rows[0]!.n);
+      put.run(rows[0]!.payload, rows[1]!.n);
+      const jobs = f.deliveries.claim(2);
+      expect(jobs.map((j) => j.id)).toContain(first);
+      for (const job of jobs) {
+        const { attempt } = await f.send(job);
+        expect(attempt).toMatchObject({ outcome: "prepare_failed", error: "cannot open the stored payload (was the master key changed?)" });
+      }
     });
 
     afterEach(() => {

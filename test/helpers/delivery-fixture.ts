@@ -49,7 +49,9 @@ export function signatureVerifies(header: string | undefined, body: Buffer, key:
 export async function deliveryFixture() {
   const stores = memoryStores();
   const clock = offsetClock();
-  const deliveries = createDeliveryStore(stores.db, { clock, newId: sequentialIds("job-") });
+  // A real box: payloads are sealed at rest and opened by the sender, as in production.
+  const payloadBox = createSecretBox(new Uint8Array(32).fill(9));
+  const deliveries = createDeliveryStore(stores.db, { clock, newId: sequentialIds("job-"), secrets: payloadBox });
   const receiver = await startRecordingTarget();
   const http = loopbackOnlyHttpClient(true);
   let instanceKey: Promise<InstanceKey> | undefined;
@@ -57,7 +59,7 @@ export async function deliveryFixture() {
     instanceKey: () =>
       (instanceKey ??= loadOrCreateInstanceKey({ db: openDatabase({ path: ":memory:" }), secrets: createSecretBox(new Uint8Array(32).fill(7)), alg: "ES256", clock })),
   });
-  const send = createDeliverySender({ http, encoder, targets: stores.targets, publicKeys: stores.publicKeys, clock });
+  const send = createDeliverySender({ http, encoder, secrets: payloadBox, targets: stores.targets, publicKeys: stores.publicKeys, clock });
   const workers: DeliveryWorker[] = [];
 
   /** Creates a target answering on `path` and returns its snapshot and clear signing key. */

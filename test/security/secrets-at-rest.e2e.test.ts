@@ -28,6 +28,9 @@ const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, im
 const logs = captureLogs("debug");
 const dataDir = mkdtempSync(join(tmpdir(), "tether-secrets-"));
 const signingKeys: Array<{ label: string; key: string }> = [];
+/** Keys a response target receives by design (the response it is shown carries them); they must still be sealed at rest. */
+const responseKeys: Array<{ label: string; key: string }> = [];
+let responseTargetSaw: string[];
 let adminPat: string;
 let whileRunning: Map<string, Uint8Array>;
 let afterStop: Map<string, Uint8Array>;
@@ -84,6 +87,18 @@ async function exercise(server: Awaited<ReturnType<typeof startTestTether>>, tar
   await client.listExecutionFunctions({});
   await client.listExecutionFunctions({});
   await target.waitFor((all) => ["/json", "/jwt", "/jwe", "/jwt-async"].every((p) => all.filter((r) => r.path === p).length >= 2));
+
+  // A response execution with an async target on CreateTarget/UpdateTarget: the response payload, which
+  // holds the new signing key, waits in the outbox. It must be sealed there.
+  const audit = await create("/responses", PayloadType.JSON, true);
+  for (const m of ["CreateTarget", "UpdateTarget"]) {
+    const value = `/zitadel.action.v2.ActionService/${m}`;
+    await client.setExecution({ condition: { conditionType: { case: "response", value: { condition: { case: "method", value } } } }, targets: [audit] });
+  }
+  const created = await client.createTarget({ name: "secrets-after", targetType: { case: "restWebhook", value: {} }, timeout: { seconds: 5n }, endpoint: target.url("/after") });
+  const rotated = await client.updateTarget({ id: created.id, expirationSigningKey: { seconds: 0n } });
+  responseKeys.push({ label: "signing key in a CreateTarget response payload", key: created.signingKey }, { label: "signing key in an UpdateTarget response payload", key: rotated.signingKey! });
+  await target.waitFor((all) => all.filter((r) => r.path === "/responses").length >= 2);
   return { client, keysInUse: signingKeys.map((k) => k.key) };
 }
 
@@ -98,7 +113,8 @@ beforeAll(async () => {
     const published = (await (await fetch(`${server.url}/oauth/v2/keys`)).json()) as { keys: unknown[] };
     expect(published.keys.length).toBeGreaterThan(0);
     whileRunning = readFilesBelow(dataDir, SECRET_FILES, "running: ");
-    targetSaw = await Promise.all(target.received.map(visibleToTarget));
+    targetSaw = await Promise.all(target.received.filter((c) => c.path !== "/responses").map(visibleToTarget));
+    responseTargetSaw = await Promise.all(target.received.filter((c) => c.path === "/responses").map(visibleToTarget));
   } finally {
     await server.stop(true);
     await target.close();
@@ -117,6 +133,7 @@ beforeAll(async () => {
     textNeedle("admin PAT's random part", adminPat.slice("tether_pat_".length)),
     masterKeyNeedle(masterKey),
     privateJwkNeedle("instance private key", instanceKey.jwk),
+    ...responseKeys.map((k) => textNeedle(k.label, k.key)),
   ];
 });
 
@@ -125,9 +142,15 @@ afterAll(() => {
 });
 
 describe("secrets at rest", () => {
-  it("gathered every secret: 4 created and 5 rotated signing keys, the PAT, the master key and the instance key", () => {
-    expect(new Set(signingKeys.map((k) => k.key)).size).toBe(9);
-    expect(needles).toHaveLength(13);
+  it("gathered every secret: 5 created and 5 rotated signing keys, 2 more in response payloads, the PAT, the master key and the instance key", () => {
+    expect(new Set(signingKeys.map((k) => k.key)).size).toBe(10);
+    expect(new Set(responseKeys.map((k) => k.key)).size).toBe(2);
+    expect(needles).toHaveLength(16);
+  });
+
+  it("delivered the response payloads holding signing keys through the outbox, where they were sealed", () => {
+    const seen = scanBlobs(new Map(responseTargetSaw.map((text, i) => [`response call ${i}`, Buffer.from(text)])), needles).map((f) => f.label);
+    expect(seen.sort()).toEqual(responseKeys.map((k) => k.label).sort());
   });
 
   it("would find a secret in clear: the scan sees the PAT in admin.pat and the master key in master.key", () => {

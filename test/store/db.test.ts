@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDatabase, transactionWithoutFsync } from "../../src/store/db.js";
@@ -25,6 +25,23 @@ describe("openDatabase", () => {
       expect(db.pragma("synchronous", { simple: true })).toBe(FULL);
       expect(db.pragma("foreign_keys", { simple: true })).toBe(1);
     });
+  });
+});
+
+describe("database file permissions", () => {
+  it("creates the database, its WAL and shared-memory files owner-only, whatever the umask", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tether-db-mode-"));
+    const old = process.umask(0o022);
+    try {
+      const db = openDatabase({ path: join(dir, "sub", "t.db") });
+      db.exec("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1)");
+      for (const f of ["t.db", "t.db-wal", "t.db-shm"]) expect((statSync(join(dir, "sub", f)).mode & 0o777).toString(8), f).toBe("600");
+      expect((statSync(join(dir, "sub")).mode & 0o777).toString(8)).toBe("700");
+      db.close();
+    } finally {
+      process.umask(old);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
