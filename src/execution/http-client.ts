@@ -3,8 +3,10 @@ import net from "node:net";
 import tls from "node:tls";
 import { performance } from "node:perf_hooks";
 import { Agent } from "undici";
-import type { Dispatcher, buildConnector } from "undici";
+import type { buildConnector } from "undici";
 import { checkEndpointUrl, resolvedAddressProblem } from "../net/address-policy.js";
+import { createWaitingCalls, originKey, type WaitingCalls } from "../net/waiting-calls.js";
+import { describeError, flattenHeaders, raceAbort, readCapped } from "../net/bounded-response.js";
 
 /** What one POST to a target amounted to; network problems are outcomes, never exceptions. */
 export type CallOutcome =
@@ -29,7 +31,10 @@ export interface TargetRequest {
 export interface TargetHttpClient {
   /** Sends one POST; resolves with an outcome for every network failure, throws only for programming errors. */
   post(req: TargetRequest): Promise<CallOutcome>;
-  /** Refuses new calls, waits for those in flight (each bounded by its timeout), then closes every pooled connection. */
+  /**
+   * Refuses new calls, waits up to `closeDrainMs` for those in flight, ends the rest as canceled, then closes
+   * every pooled connection (so a hung target cannot hold a shutdown for its whole timeout, up to 270 s).
+   */
   close(): Promise<void>;
 }
 
@@ -60,12 +65,17 @@ export interface HttpClientOptions {
   lookup?: (hostname: string) => Promise<ResolvedAddress[]>;
   /** Opens the socket (default {@link dialTarget}); tests wrap it to assert nothing but loopback is ever dialled. */
   dial?: Dialer;
-  /** Upper bound on resolving plus connecting, in ms (default 10 s); each call's own timeout applies as well. */
+  /**
+   * Upper bound on resolving plus connecting, in ms (default 10 s); each call's own timeout applies as well,
+   * and an attempt is dropped as soon as every call that could use it has given up.
+   */
   connectTimeoutMs?: number;
   /** Connections kept per origin (default 64). */
   connectionsPerOrigin?: number;
   /** User-Agent sent unless the request sets one (default "Tether-Actions/1"). */
   userAgent?: string;
+  /** How long {@link TargetHttpClient.close} lets calls in flight finish before it cancels them, in ms (default 5 s). */
+  closeDrainMs?: number;
 }
 
 const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -103,12 +113,25 @@ export function dialTarget(target: DialTarget): net.Socket {
   return tls.connect({ ...base, ...(servername ? { servername } : {}), ALPNProtocols: ["http/1.1"] });
 }
 
-/** An undici connector that resolves once, refuses the connection if any address fails the policy, then dials only checked addresses. */
+/** The connector gave up a connection attempt because every call that could use it had passed its deadline. */
+class AbandonedConnectError extends Error {
+  readonly code = "ETIMEDOUT";
+  constructor(hostname: string) {
+    super(`gave up connecting to ${hostname}: no call waits for it any more`);
+    this.name = "AbandonedConnectError";
+  }
+}
+
+/**
+ * An undici connector that resolves once, refuses the connection if any address fails the policy, then dials
+ * only checked addresses; it gives up at `connectTimeoutMs` or when no call `waiting` on the origin is left.
+ */
 function guardedConnector(
   dev: boolean,
   lookup: (hostname: string) => Promise<ResolvedAddress[]>,
   dial: Dialer,
   connectTimeoutMs: number,
+  waiting: WaitingCalls,
 ): buildConnector.connector {
   async function checkedAddresses(hostname: string): Promise<readonly ResolvedAddress[]> {
     const family = net.isIP(hostname);
@@ -124,8 +147,11 @@ function guardedConnector(
 
   return ({ hostname, protocol, port }, callback) => {
     const secure = protocol === "https:";
+    const key = originKey(protocol, hostname, port);
+    const giveUpAt = performance.now() + connectTimeoutMs;
     let socket: net.Socket | undefined;
     let settled = false;
+    let timer: NodeJS.Timeout | undefined;
     const finish = (err: Error | null) => {
       if (settled) return;
       settled = true;
@@ -135,8 +161,21 @@ function guardedConnector(
         callback(err ?? new Error("no socket"), null);
       } else callback(null, socket);
     };
-    const timer = setTimeout(() => finish(Object.assign(new Error(`connecting to ${hostname} timed out`), { code: "ETIMEDOUT" })), connectTimeoutMs);
-    timer.unref();
+    // Re-armed while calls wait: a stalled TLS handshake or a SYN into a black hole must not hold a socket
+    // after every caller's deadline (undici does not cancel a connect when the requests that wanted it abort).
+    let seenWaiting = false;
+    const watch = () => {
+      const now = performance.now();
+      if (now >= giveUpAt) return finish(Object.assign(new Error(`connecting to ${hostname} timed out`), { code: "ETIMEDOUT" }));
+      const latest = waiting.latest(key);
+      seenWaiting ||= latest !== undefined;
+      // Never seen a call under this key (the spellings disagree): only the hard limit applies.
+      const until = Math.min(giveUpAt, seenWaiting ? (latest ?? now) : giveUpAt);
+      if (until <= now) return finish(new AbandonedConnectError(hostname));
+      timer = setTimeout(watch, Math.ceil(until - now));
+      timer.unref();
+    };
+    watch();
     checkedAddresses(hostname).then(
       (addresses) => {
         if (settled) return;
@@ -158,8 +197,11 @@ export function createTargetHttpClient(options: HttpClientOptions): TargetHttpCl
   const dev = options.dev;
   const limit = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const userAgent = options.userAgent ?? "Tether-Actions/1";
+  const waiting = createWaitingCalls();
+  /** Aborted by close() once its drain bound has passed: every call still in flight ends as canceled. */
+  const shutdown = new AbortController();
   const agent = new Agent({
-    connect: guardedConnector(dev, options.lookup ?? systemLookup, options.dial ?? dialTarget, options.connectTimeoutMs ?? 10_000),
+    connect: guardedConnector(dev, options.lookup ?? systemLookup, options.dial ?? dialTarget, options.connectTimeoutMs ?? 10_000, waiting),
     connections: options.connectionsPerOrigin ?? 64,
     pipelining: 1,
     allowH2: false,
@@ -207,22 +249,39 @@ export function createTargetHttpClient(options: HttpClientOptions): TargetHttpCl
       controller.abort(req.signal?.reason);
     };
     req.signal?.addEventListener("abort", onCancel, { once: true });
+    shutdown.signal.addEventListener("abort", onCancel, { once: true });
+    const stopWaiting = waiting.add(originKey(checked.url.protocol, checked.url.hostname, checked.url.port), started + req.timeoutMs);
     try {
       return await send(checked.url, req, controller.signal, started);
     } catch (err) {
       if (cause !== undefined) return { kind: cause, latencyMs: latencyMs() };
+      // Only a call past its deadline sees this (it waits until then), even if the connector's timer ran first.
+      if (err instanceof AbandonedConnectError) return { kind: "timeout", latencyMs: latencyMs() };
       if (err instanceof BlockedAddressError) return { kind: "blocked", address: err.address, problem: err.problem, latencyMs: latencyMs() };
       // Invalid header values and the like are bugs in the caller, not network trouble.
       if ((err as { code?: unknown }).code === "UND_ERR_INVALID_ARG") throw err;
       return { kind: "unreachable", message: describeError(err), latencyMs: latencyMs() };
     } finally {
+      stopWaiting();
       clearTimeout(timer);
       req.signal?.removeEventListener("abort", onCancel);
+      shutdown.signal.removeEventListener("abort", onCancel);
     }
   }
 
   const inFlight = new Set<Promise<CallOutcome>>();
   let closing: Promise<void> | undefined;
+  async function drainThenClose(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const drained = new Promise<void>((resolve) => (timer = setTimeout(resolve, options.closeDrainMs ?? 5_000)));
+    await Promise.race([Promise.allSettled(inFlight), drained]);
+    clearTimeout(timer);
+    shutdown.abort(new Error("the target HTTP client is closing"));
+    await Promise.allSettled(inFlight);
+    // Undici may still hold requests abandoned at their deadline (queued behind a slow connect), and nobody
+    // waits for those, so destroy rather than drain.
+    await agent.destroy();
+  }
 
   return {
     post(req) {
@@ -235,63 +294,10 @@ export function createTargetHttpClient(options: HttpClientOptions): TargetHttpCl
       return p;
     },
     close() {
-      // Every call settles by its own deadline; undici may still hold requests abandoned at that deadline
-      // (queued behind a slow connect), and nobody waits for those, so destroy rather than drain.
-      closing ??= Promise.allSettled(inFlight).then(() => agent.destroy());
+      closing ??= drainThenClose();
       return closing;
     },
   };
-}
-
-/**
- * Settles with `pending` or rejects as soon as `signal` aborts: undici only honours an abort once the request
- * has a connection, so a slow DNS answer or connect would otherwise outlast the deadline.
- */
-async function raceAbort(pending: Promise<Dispatcher.ResponseData>, signal: AbortSignal): Promise<Dispatcher.ResponseData> {
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(signal.reason);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener("abort", onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([pending, aborted]);
-  } catch (err) {
-    // If the abort won, the request may still answer later: drop that response instead of leaking it.
-    pending.then((res) => res.body.destroy(), () => undefined);
-    throw err;
-  } finally {
-    if (onAbort) signal.removeEventListener("abort", onAbort);
-  }
-}
-
-/** Reads at most `limit` bytes; undefined when the body is longer, after destroying it (which drops the connection). */
-async function readCapped(body: Dispatcher.ResponseData["body"], limit: number): Promise<Uint8Array | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      body.destroy();
-      return undefined;
-    }
-    chunks.push(chunk);
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
-}
-
-function flattenHeaders(headers: Dispatcher.ResponseData["headers"]): Record<string, string> {
-  const flat: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(", ") : value;
-  }
-  return flat;
 }
 
 function hostOf(raw: string): string {
@@ -300,13 +306,4 @@ function hostOf(raw: string): string {
   } catch {
     return "";
   }
-}
-
-/** A short, secret-free description of a network error (messages carry addresses and codes, never headers). */
-function describeError(err: unknown): string {
-  if (err instanceof AggregateError && err.errors.length > 0) return err.errors.map(describeError).join("; ");
-  if (!(err instanceof Error)) return String(err);
-  const code = (err as { code?: unknown }).code;
-  const message = err.message || err.name;
-  return typeof code === "string" && !code.startsWith("UND_ERR") && !message.includes(code) ? `${code}: ${message}` : message;
 }

@@ -41,6 +41,7 @@ const V4_RANGES = v4Table([
   ["169.254.169.254/32", "metadata"], // AWS, GCP, Azure, OpenStack, Oracle, DigitalOcean
   ["169.254.170.2/32", "metadata"], // AWS ECS task metadata
   ["100.100.100.200/32", "metadata"], // Alibaba Cloud
+  ["168.63.129.16/32", "metadata"], // Azure WireServer (VM agent configuration); public space, reachable only from inside Azure
   ["0.0.0.0/8", "unspecified"], // "this network"; 0.0.0.0 reaches the local host on Linux
   ["10.0.0.0/8", "private"],
   ["172.16.0.0/12", "private"],
@@ -98,21 +99,27 @@ function v4FromParts(hi: number, lo: number): IPv4 {
   return new ipaddr.IPv4([hi >> 8, hi & 0xff, lo >> 8, lo & 0xff]);
 }
 
-/** An embedded IPv4 decides the class unless it is public, in which case the wrapper's own verdict applies. */
-function embedded(v4: IPv4, whenPublic: AddressClass): AddressClass {
+/**
+ * An embedded IPv4 decides the class unless it is public, in which case the wrapper's own verdict applies.
+ * Through a translator or tunnel (`viaGateway`) an embedded loopback reaches that gateway, never this host,
+ * so it is "reserved" there: refused even in dev mode, which allows only this host's own loopback.
+ */
+function embedded(v4: IPv4, whenPublic: AddressClass, viaGateway: boolean): AddressClass {
   const cls = classifyV4(v4);
-  return cls === "public" ? whenPublic : cls;
+  if (cls === "public") return whenPublic;
+  return cls === "loopback" && viaGateway ? "reserved" : cls;
 }
 
 function classifyV6(addr: IPv6): AddressClass {
   const p = addr.parts;
   for (const [net, bits, cls] of V6_EXACT) if (addr.match(net, bits)) return cls;
-  if (addr.match(V4_MAPPED, V4_MAPPED_BITS)) return embedded(v4FromParts(p[6]!, p[7]!), "public");
-  if (addr.match(NAT64, NAT64_BITS)) return embedded(v4FromParts(p[6]!, p[7]!), "public");
-  if (addr.match(SIX_TO_FOUR, SIX_TO_FOUR_BITS)) return embedded(v4FromParts(p[1]!, p[2]!), "public");
+  // A dual-stack socket delivers an IPv4-mapped address to the IPv4 itself, on this host.
+  if (addr.match(V4_MAPPED, V4_MAPPED_BITS)) return embedded(v4FromParts(p[6]!, p[7]!), "public", false);
+  if (addr.match(NAT64, NAT64_BITS)) return embedded(v4FromParts(p[6]!, p[7]!), "public", true);
+  if (addr.match(SIX_TO_FOUR, SIX_TO_FOUR_BITS)) return embedded(v4FromParts(p[1]!, p[2]!), "public", true);
   // Deprecated forms some stacks still route: never public, but name the embedded class when it is worse.
-  if (addr.match(V4_TRANSLATED, V4_TRANSLATED_BITS)) return embedded(v4FromParts(p[6]!, p[7]!), "reserved");
-  if (addr.match(V4_COMPATIBLE, V4_COMPATIBLE_BITS)) return embedded(v4FromParts(p[6]!, p[7]!), "reserved");
+  if (addr.match(V4_TRANSLATED, V4_TRANSLATED_BITS)) return embedded(v4FromParts(p[6]!, p[7]!), "reserved", true);
+  if (addr.match(V4_COMPATIBLE, V4_COMPATIBLE_BITS)) return embedded(v4FromParts(p[6]!, p[7]!), "reserved", true);
   for (const [net, bits, cls] of V6_RANGES) if (addr.match(net, bits)) return cls;
   // Only 2000::/3 is allocated as global unicast; everything else is unassigned.
   return addr.match(GLOBAL_UNICAST, GLOBAL_UNICAST_BITS) ? "public" : "reserved";
@@ -176,7 +183,7 @@ export function resolvedAddressProblem(ip: string, opts: { dev: boolean }): stri
 }
 
 // Names that /etc/hosts or the resolver map to the local machine without DNS.
-const LOOPBACK_NAMES = new Set(["localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"]);
+const LOOPBACK_NAMES = new Set(["localhost", "localhost.localdomain", "localhost6", "localhost6.localdomain6", "ip6-localhost", "ip6-loopback"]);
 
 // Names cloud resolvers answer with the instance metadata service; refused even in dev mode.
 const METADATA_NAMES = new Set([

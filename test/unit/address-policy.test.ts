@@ -37,6 +37,7 @@ describe("classifyAddress", () => {
     ["169.254.169.254", "metadata"],
     ["169.254.170.2", "metadata"],
     ["100.100.100.200", "metadata"],
+    ["168.63.129.16", "metadata"],
   ])("classifies IPv4 %s as %s", (ip, cls) => {
     expect(classifyAddress(ip)).toBe(cls);
   });
@@ -98,11 +99,9 @@ describe("classifyAddress", () => {
   });
 
   it.each<[string, AddressClass]>([
-    ["64:ff9b::7f00:1", "loopback"],
     ["64:ff9b::10.1.2.3", "private"],
     ["64:ff9b::169.254.169.254", "metadata"],
     ["64:ff9b::8.8.8.8", "public"],
-    ["2002:7f00:1::1", "loopback"],
     ["2002:c0a8:101::1", "private"],
     ["2002:a9fe:a9fe::", "metadata"],
     ["2002:808:808::1", "public"],
@@ -111,12 +110,26 @@ describe("classifyAddress", () => {
   });
 
   it.each<[string, AddressClass]>([
-    ["::127.0.0.1", "loopback"],
+    ["::10.0.0.1", "private"],
     ["::8.8.8.8", "reserved"],
-    ["::ffff:0:7f00:1", "loopback"],
+    ["::ffff:0:a9fe:a9fe", "metadata"],
     ["::ffff:0:808:808", "reserved"],
   ])("never treats the deprecated IPv4-compatible or translated form %s as public (%s)", (ip, cls) => {
     expect(classifyAddress(ip)).toBe(cls);
+  });
+
+  // Regression: these were "loopback", so dev mode let them through, yet they reach a NAT64 translator,
+  // a 6to4 relay or nothing at all, never this host.
+  it.each(["64:ff9b::7f00:1", "64:ff9b::127.0.0.2", "2002:7f00:1::1", "::127.0.0.1", "::7f00:1", "::ffff:0:7f00:1"])(
+    "classifies the gateway form %s of a loopback IPv4 as reserved, not loopback",
+    (ip) => {
+      expect(classifyAddress(ip)).toBe("reserved");
+      expect(isAddressAllowed(ip, { allowLoopback: true })).toBe(false);
+    },
+  );
+
+  it("keeps the IPv4-mapped loopback (delivered to this host by a dual-stack socket) as loopback", () => {
+    expect(classifyAddress("::ffff:127.0.0.2")).toBe("loopback");
   });
 
   it.each(["", "localhost", "example.com", "[::1]", " 1.2.3.4", "1.2.3.4.5", "::ffff::1::", "256.0.0.1", "1.2.3.4/24"])(
@@ -246,14 +259,14 @@ describe("checkEndpointUrl", () => {
     expect(problemOf(raw, true)).toBeUndefined();
   });
 
-  it.each(["https://0xa9.0xfe.0xa9.0xfe/", "https://2852039166/", "https://[::ffff:a9fe:a9fe]/"])(
+  it.each(["https://0xa9.0xfe.0xa9.0xfe/", "https://2852039166/", "https://[::ffff:a9fe:a9fe]/", "https://168.63.129.16/"])(
     "sees through the metadata spelling %s",
     (raw) => {
       expect(problemOf(raw, true)).toMatch(/is a cloud metadata address$/);
     },
   );
 
-  it.each(["localhost", "LOCALHOST", "localhost.", "api.localhost", "localhost.localdomain", "ip6-localhost"])(
+  it.each(["localhost", "LOCALHOST", "localhost.", "api.localhost", "localhost.localdomain", "ip6-localhost", "localhost6", "localhost6.localdomain6"])(
     "treats the host name %s as loopback, allowed only in dev mode",
     (host) => {
       expect(problemOf(`https://${host}:9000/hook`)).toMatch(/is a loopback address \(set TETHER_DEV=1 to allow it\)$/);
@@ -271,6 +284,15 @@ describe("checkEndpointUrl", () => {
     "metadata.tencentyun.com",
   ])("always refuses the metadata host name %s", (host) => {
     expect(problemOf(`http://${host}/computeMetadata/v1/`, true)).toMatch(/is a cloud metadata address$/);
+  });
+
+  it.each([
+    ["https://[64:ff9b::7f00:1]/", "host 64:ff9b::7f00:1 is a reserved address"],
+    ["https://[2002:7f00:1::]/", "host 2002:7f00:1:: is a reserved address"],
+    ["https://[::127.0.0.1]/", "host ::7f00:1 is a reserved address"],
+  ])("refuses the NAT64 / 6to4 / IPv4-compatible loopback %s even in dev mode", (raw, problem) => {
+    expect(problemOf(raw)).toBe(problem);
+    expect(problemOf(raw, true)).toBe(problem);
   });
 
   it("does not mistake names that merely contain localhost or metadata for them", () => {

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import { once } from "node:events";
-import type { AddressInfo, Socket } from "node:net";
+import net, { type AddressInfo, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   createTargetHttpClient,
@@ -209,6 +209,55 @@ describe("createTargetHttpClient", () => {
     expect(dials).toEqual([]);
   });
 
+  it("drops a connection whose TLS handshake stalls as soon as no call waits for it", async () => {
+    // A TCP server that accepts and never answers the ClientHello.
+    const accepted: Socket[] = [];
+    const gone = new Set<Socket>();
+    const stall = net.createServer((s) => {
+      accepted.push(s);
+      s.on("error", () => undefined);
+      s.on("close", () => gone.add(s));
+      s.resume(); // reading, so the client's close is noticed
+    });
+    stall.listen(0, "127.0.0.1");
+    await once(stall, "listening");
+    try {
+      const port = (stall.address() as AddressInfo).port;
+      const c = client({ lookup: toLoopback, connectTimeoutMs: 10_000 });
+      expect((await post(c, `https://target.test:${port}/hook`, { timeoutMs: 100 })).kind).toBe("timeout");
+      // Regression: the half-open TLS socket used to live on until the 10 s connect timeout.
+      await until(() => accepted.length === 1 && gone.size === 1, 1500);
+    } finally {
+      for (const s of accepted) s.destroy();
+      await new Promise<void>((resolve) => stall.close(() => resolve()));
+    }
+  });
+
+  it.each(["http://127.0.0.1:9", "http://[::1]", "https://target.test", "https://TARGET.test:443"])("abandons a dial to %s nobody waits for any more, at the last waiting call's deadline", async (origin) => {
+    const sockets: net.Socket[] = [];
+    // A dial that never connects (like a SYN into a black hole) and so never sends a packet.
+    const c = client({ lookup: toLoopback, dial: () => (sockets.push(new net.Socket()), sockets.at(-1)!), connectTimeoutMs: 10_000 });
+    const started = performance.now();
+    const [a, b] = await Promise.all([post(c, `${origin}/a`, { timeoutMs: 80 }), post(c, `${origin}/b`, { timeoutMs: 200 })]);
+    expect([a.kind, b.kind]).toEqual(["timeout", "timeout"]);
+    await until(() => sockets.length > 0 && sockets.every((s) => s.destroyed), 1000);
+    expect(performance.now() - started).toBeLessThan(1200);
+  });
+
+  it("keeps a slow dial for a call that still waits when an earlier one gave up", async () => {
+    const srv = await serve(json(200, "{}"));
+    // Connects 250 ms late: after the first call's deadline, well before the second's.
+    const slowDial = (target: DialTarget) => {
+      const socket = new net.Socket();
+      setTimeout(() => socket.connect({ host: "127.0.0.1", port: target.port }), 250);
+      return socket;
+    };
+    const c = client({ dial: slowDial, connectTimeoutMs: 10_000 });
+    const [first, second] = await Promise.all([post(c, srv.url(), { timeoutMs: 100 }), post(c, srv.url(), { timeoutMs: 3000 })]);
+    expect(first.kind).toBe("timeout");
+    expect(second).toMatchObject({ kind: "ok", status: 200 });
+  });
+
   it("reports the caller's abort as canceled, not as a timeout", async () => {
     const srv = await serve((req, body, res) => setTimeout(() => json(200, "{}")(req, body, res), 500));
     const caller = new AbortController();
@@ -345,6 +394,27 @@ describe("createTargetHttpClient", () => {
     await c.close();
     await until(() => srv.closed.size === srv.sockets.length);
     expect(await post(c, srv.url())).toMatchObject({ kind: "unreachable", message: expect.stringContaining("closed") });
+  });
+
+  it("ends calls still in flight after close()'s drain bound as canceled, instead of waiting out their timeouts", async () => {
+    const srv = await serve(() => undefined); // never answers
+    const c = client({ closeDrainMs: 100 });
+    const pending = post(c, srv.url(), { timeoutMs: 20_000 });
+    await until(() => srv.sockets.length === 1);
+    const started = performance.now();
+    await c.close();
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect((await pending).kind).toBe("canceled");
+    await until(() => srv.closed.size === 1);
+  });
+
+  it("lets a call in flight finish within close()'s drain bound", async () => {
+    const srv = await serve((req, body, res) => setTimeout(() => json(200, "{}")(req, body, res), 100));
+    const c = client({ closeDrainMs: 5000 });
+    const pending = post(c, srv.url());
+    await until(() => srv.sockets.length === 1);
+    await c.close();
+    expect(await pending).toMatchObject({ kind: "ok", status: 200 });
   });
 
   it("throws for a non-positive timeout, which is a programming error", async () => {
