@@ -134,15 +134,18 @@ export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => s
            AND e.n < d.n AND e.state IN ('pending', 'in_flight')))
      ORDER BY d.next_attempt_at, d.n LIMIT ?`,
   );
-  const markInFlight = db.prepare("UPDATE deliveries SET state = 'in_flight', updated_at = ? WHERE n = ?");
+  // One statement for the whole claimed batch (json_each of their row numbers) rather than one per row.
+  const markInFlight = db.prepare("UPDATE deliveries SET state = 'in_flight', updated_at = ? WHERE n IN (SELECT value FROM json_each(?))");
   const byId = db.prepare<[string], Row>("SELECT * FROM deliveries WHERE id = ?");
   const attemptsOf = db.prepare<[number], AttemptRow>("SELECT * FROM delivery_attempts WHERE delivery_n = ? ORDER BY attempt");
+  // Keyed by the job id (unique index): no read of the row first.
   const insertAttempt = db.prepare(
     `INSERT INTO delivery_attempts (delivery_n, attempt, started_at, latency_ms, outcome, status, error, response_body)
-     VALUES (@n, @attempt, @startedAt, @latencyMs, @outcome, @status, @error, @responseBody)`,
+     SELECT n, @attempt, @startedAt, @latencyMs, @outcome, @status, @error, @responseBody FROM deliveries WHERE id = @id`,
   );
   const update = db.prepare(
-    `UPDATE deliveries SET state = @state, attempts = @attempts, next_attempt_at = @nextAt, updated_at = @at, last_status = @status, last_error = @error WHERE n = @n`,
+    `UPDATE deliveries SET state = @state, attempts = @attempts, next_attempt_at = COALESCE(@nextAt, next_attempt_at), updated_at = @at,
+       last_status = @status, last_error = @error WHERE id = @id`,
   );
   const nextDue = db.prepare<[], { at: number | null }>("SELECT MIN(next_attempt_at) AS at FROM deliveries WHERE state = 'pending'");
   // Leaves delivered rows out, which grow without bound; the other states are ranges of the deliveries_due index.
@@ -150,19 +153,24 @@ export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => s
     "SELECT state, COUNT(*) AS n FROM deliveries WHERE state IN ('pending', 'in_flight', 'dead') GROUP BY state",
   );
 
-  const claim = db.transaction((limit: number, busy?: ReadonlySet<string>) => {
+  // Plain functions run inside the caller's transaction (the worker's round) without a savepoint each;
+  // called on their own they get a transaction of their own.
+  const inTransaction = <A extends unknown[], R>(fn: (...args: A) => R) => {
+    const wrapped = db.transaction(fn);
+    return (...args: A): R => (db.inTransaction ? fn(...args) : wrapped(...args));
+  };
+
+  const claim = inTransaction((limit: number, busy?: ReadonlySet<string>) => {
     const now = deps.clock().getTime();
     const rows = due.all(now, JSON.stringify(busy ? [...busy] : []), limit);
-    for (const r of rows) markInFlight.run(now, r.n);
+    if (rows.length > 0) markInFlight.run(now, JSON.stringify(rows.map((r) => r.n)));
     return rows.map((r) => rowToDelivery({ ...r, state: "in_flight" }));
   });
 
-  const finish = db.transaction((id: string, a: DeliveryAttempt, next: Parameters<DeliveryStore["finish"]>[2]) => {
-    const row = byId.get(id);
-    if (!row) return;
+  const finish = inTransaction((id: string, a: DeliveryAttempt, next: Parameters<DeliveryStore["finish"]>[2]) => {
     const at = deps.clock().getTime();
-    insertAttempt.run({
-      n: row.n,
+    const added = insertAttempt.run({
+      id,
       attempt: a.attempt,
       startedAt: a.startedAt.getTime(),
       latencyMs: a.latencyMs,
@@ -171,8 +179,9 @@ export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => s
       error: a.error ?? null,
       responseBody: a.responseBody ?? null,
     });
+    if (added.changes === 0) return; // the job is gone
     const error = next.state === "dead" ? next.reason : a.outcome === "ok" ? null : (a.error ?? a.outcome);
-    update.run({ n: row.n, state: next.state, attempts: a.attempt, nextAt: next.state === "pending" ? next.at.getTime() : row.next_attempt_at, at, status: a.status ?? null, error });
+    update.run({ id, state: next.state, attempts: a.attempt, nextAt: next.state === "pending" ? next.at.getTime() : null, at, status: a.status ?? null, error });
   });
 
   return {
