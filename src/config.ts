@@ -61,7 +61,7 @@ export const configVariables: readonly ConfigVariable[] = [
     name: "TETHER_EXECUTIONS",
     default: "on",
     description:
-      "Break glass: off disables every execution (no request/response or function targets are called, events are not matched); already queued deliveries are still sent.",
+      "Break glass: off (or false/0) disables every execution (no request/response or function targets are called, events are not matched); already queued deliveries are still sent.",
   },
 ];
 
@@ -137,13 +137,14 @@ function parseBoolean(raw: string | undefined, name: string, problems: string[])
   return false;
 }
 
-// on/off rather than true/false: the setting names a state of the server, and "off" reads as a switch.
+// on/off reads as a switch and is what the docs use; true/false and 1/0 are accepted too.
 function parseOnOff(raw: string | undefined, name: string, problems: string[]): boolean {
   if (raw === undefined) return true;
+  // In an emergency nobody should have to guess the spelling: on/off and the boolean forms all work.
   const v = raw.toLowerCase();
-  if (v === "on") return true;
-  if (v === "off") return false;
-  problems.push(`${name} must be on or off, got ${JSON.stringify(raw)}`);
+  if (v === "on" || v === "true" || v === "1") return true;
+  if (v === "off" || v === "false" || v === "0") return false;
+  problems.push(`${name} must be on or off (or true/false, 1/0), got ${JSON.stringify(raw)}`);
   return true;
 }
 

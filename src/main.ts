@@ -18,8 +18,10 @@ async function main(): Promise<void> {
   const log = createLogger({ level: config.logLevel });
   const tether = await startTether(config, log);
   if (tether.newAdminToken) {
-    // Printed once, to the terminal only (never to the log); also saved with mode 0600.
-    process.stdout.write(`\nAdmin personal access token (shown once; also saved to ${join(config.dataDir, "admin.pat")}):\n\n  ${tether.newAdminToken}\n\n`);
+    const path = join(config.dataDir, "admin.pat");
+    // Shown once, and only on a terminal: when stdout is a pipe or a container log it would be kept in the log.
+    if (process.stdout.isTTY) process.stdout.write(`\nAdmin personal access token (shown once; also saved to ${path}):\n\n  ${tether.newAdminToken}\n\n`);
+    else log.info({ path }, "created the admin personal access token; read it from the file (mode 0600)");
   }
   let stopping = false;
   const stop = (signal: string) => {

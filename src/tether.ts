@@ -110,7 +110,9 @@ export async function startTether(config: Config, log: Logger, options: StartOpt
       async close() {
         // Health turns NOT_SERVING first and ends its Watch streams, so balancers stop sending and the drain need not wait on them.
         app.health.shutdown();
-        await server.close();
+        // The worker drains while the server does (both bounded), so a stop fits a 10 s container grace period;
+        // the HTTP client closes only after the last RPC, whose executions may still call targets.
+        await Promise.all([server.close(), app.engine.stopDelivery()]);
         await app.engine.close();
         db.close();
       },

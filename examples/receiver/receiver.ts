@@ -1,7 +1,8 @@
 // A minimal target receiver: it checks both signature headers, then reads the body as JSON, a JWT
 // (verified against Tether's JWKS) or a JWE (decrypted with the receiver's private key, then verified),
 // answers 200 and hands each verified payload to `onPayload`. Deliveries from the outbox carry a
-// `webhook-id` that stays the same across retries; the receiver drops ids it has already handled.
+// `webhook-id` that stays the same across retries; the receiver drops repeats of an id with the same body.
+import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
@@ -27,7 +28,7 @@ export interface ReceiverOptions {
   jwksUrl?: string;
   /** PKCS#8 PEM private key whose public half was added to the target with AddPublicKey; needed for JWE. */
   privateKeyPem?: string;
-  /** Called once per verified call (duplicates by `webhook-id` are acknowledged but not passed on). */
+  /** Called once per verified call (repeats of a `webhook-id` with the same body are acknowledged but not passed on). */
   onPayload(received: ReceivedPayload): void;
 }
 
@@ -55,12 +56,21 @@ export async function startReceiver(options: ReceiverOptions) {
       return;
     }
     const webhookId = header(req, "webhook-id");
-    if (webhookId && seen.has(webhookId)) {
+    // The header is not signed: keyed with the body's hash, a replayed request carrying a guessed future id
+    // cannot make the receiver drop the real job that later arrives with that id.
+    const key = webhookId ? `${webhookId}:${createHash("sha256").update(body).digest("hex")}` : undefined;
+    if (key && seen.has(key)) {
       res.writeHead(200).end(); // already handled: acknowledge so Tether stops retrying
       return;
     }
-    const received = await decode(body.toString("utf8"));
-    if (webhookId) remember(webhookId);
+    if (key) remember(key); // before the await, so two concurrent retries are not both passed on
+    let received: Omit<ReceivedPayload, "webhookId">;
+    try {
+      received = await decode(body.toString("utf8"));
+    } catch (e) {
+      if (key) seen.delete(key);
+      throw e;
+    }
     options.onPayload({ ...received, ...(webhookId ? { webhookId } : {}) });
     res.writeHead(200).end();
   }

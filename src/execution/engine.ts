@@ -75,6 +75,8 @@ export interface ExecutionEngine {
   jwks(): Promise<{ keys: unknown[] }>;
   /** Starts the delivery worker (it first re-queues jobs a crash left in flight). */
   start(): void;
+  /** Stops the worker: in-flight attempts finish (up to 5 s) or go back to pending; idempotent. */
+  stopDelivery(): Promise<void>;
   /** Stops the worker (in-flight attempts finish or go back to pending) and closes the HTTP client. */
   close(): Promise<void>;
 }
@@ -136,6 +138,7 @@ export function createExecutionEngine(deps: ExecutionEngineDeps): ExecutionEngin
     start: () => {
       if (deps.delivery?.worker !== false) worker.start();
     },
+    stopDelivery: () => worker.stop(),
     close: async () => {
       await worker.stop();
       await http.close();

@@ -1,6 +1,5 @@
 // Whether the server is serving: the database answers and no shutdown has begun. Read fresh on every
 // check; watchers are told about changes by a poll that runs only while someone watches.
-import type { Db } from "../store/db.js";
 
 /** Options of {@link createHealthStatus}. */
 export interface HealthStatusOptions {
@@ -25,18 +24,6 @@ export interface HealthStatus {
   untilShutdown(signal: AbortSignal): Promise<void>;
   /** Turns not serving for good, tells every watcher, then ends their streams so a drain need not wait. */
   shutdown(): void;
-}
-
-/** A probe that runs `SELECT 1`: serving means the database answers. */
-export function databaseProbe(db: Pick<Db, "prepare">): () => boolean {
-  return () => {
-    try {
-      db.prepare("SELECT 1").get();
-      return true;
-    } catch {
-      return false;
-    }
-  };
 }
 
 /** Creates the serving state; nothing runs in the background until someone watches. */

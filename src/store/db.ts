@@ -36,6 +36,8 @@ export function openDatabase(options: OpenDatabaseOptions): Db {
  * which at-least-once allows); API writes and event/outbox commits stay FULL.
  */
 export function transactionWithoutFsync<T>(db: Db, fn: () => T): T {
+  // SQLite refuses to change the safety level inside a transaction; nested, the outer commit decides.
+  if (db.inTransaction) return fn();
   db.pragma("synchronous = NORMAL");
   try {
     return db.transaction(fn)();
@@ -68,4 +70,16 @@ export function migrate(db: Db): void {
       db.pragma(`user_version = ${version + 1}`);
     })();
   }
+}
+
+/** A probe that runs `SELECT 1`: true while the database answers (health checks). */
+export function databaseProbe(db: Pick<Db, "prepare">): () => boolean {
+  return () => {
+    try {
+      db.prepare("SELECT 1").get();
+      return true;
+    } catch {
+      return false;
+    }
+  };
 }

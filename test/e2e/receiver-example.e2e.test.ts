@@ -69,7 +69,7 @@ describe("examples/receiver against a running Tether", () => {
     expect(received[0]).toMatchObject({ encoding: "json", webhookId: expect.any(String), payload: { event_type: "target.changed", aggregateID: json } });
   });
 
-  it("refuses a call signed with another key, and passes a repeated webhook-id on only once", async () => {
+  it("refuses a call signed with another key, and passes a repeated webhook-id with the same body on only once", async () => {
     const { receiver, received, signingKeys } = await setup();
     signingKeys.push("the-receivers-key");
     const body = JSON.stringify({ event_type: "x" });
@@ -84,5 +84,14 @@ describe("examples/receiver against a running Tether", () => {
     expect((await post("the-receivers-key", "w2")).status).toBe(200);
     expect((await post("the-receivers-key", "w2")).status).toBe(200);
     expect(received).toEqual([{ encoding: "json", payload: { event_type: "x" }, webhookId: "w2" }]);
+    // A replay that reuses a signed body under a guessed id does not shadow the real job with that id.
+    const real = JSON.stringify({ event_type: "y" });
+    const res = await fetch(`${receiver.url}/events`, {
+      method: "POST",
+      body: real,
+      headers: { "content-type": "application/json", "webhook-id": "w2", ...signatureHeaders(real, ["the-receivers-key"], Math.floor(Date.now() / 1000)) },
+    });
+    expect(res.status).toBe(200);
+    expect(received.map((r) => r.payload)).toEqual([{ event_type: "x" }, { event_type: "y" }]);
   });
 });

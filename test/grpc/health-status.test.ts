@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createHealthStatus, databaseProbe } from "../../src/grpc/health-status.js";
+import { createHealthStatus } from "../../src/grpc/health-status.js";
+import { databaseProbe } from "../../src/store/db.js";
 import { openDatabase } from "../../src/store/db.js";
 
 describe("createHealthStatus", () => {

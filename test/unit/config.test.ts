@@ -95,7 +95,7 @@ describe("loadConfig", () => {
         expect.stringMatching(/^TETHER_INSTANCE_ID must be 1-200/),
         'TETHER_OIDC_ISSUER must be an absolute URL, got "not a url"',
         'TETHER_JWT_ALG must be ES256 or RS256, got "HS256"',
-        'TETHER_EXECUTIONS must be on or off, got "disabled"',
+        'TETHER_EXECUTIONS must be on or off (or true/false, 1/0), got "disabled"',
       ]),
     );
     expect(problems).toHaveLength(8);
@@ -107,12 +107,14 @@ describe("loadConfig", () => {
     );
   });
 
-  it("switches executions with on/off in any case and nothing else (the break-glass setting)", () => {
+  it("switches executions with on/off or the boolean spellings, in any case (the break-glass setting)", () => {
     expect(loadConfig({ TETHER_EXECUTIONS: "on" }).executions).toBe(true);
     expect(loadConfig({ TETHER_EXECUTIONS: " Off " }).executions).toBe(false);
     expect(loadConfig({ TETHER_EXECUTIONS: "" }).executions).toBe(true);
-    for (const value of ["false", "0", "no", "true", "1"]) {
-      expect(problemsOf({ TETHER_EXECUTIONS: value })).toEqual([`TETHER_EXECUTIONS must be on or off, got ${JSON.stringify(value)}`]);
+    for (const value of ["false", "0", "FALSE"]) expect(loadConfig({ TETHER_EXECUTIONS: value }).executions).toBe(false);
+    for (const value of ["true", "1"]) expect(loadConfig({ TETHER_EXECUTIONS: value }).executions).toBe(true);
+    for (const value of ["no", "disabled", "2"]) {
+      expect(problemsOf({ TETHER_EXECUTIONS: value })).toEqual([`TETHER_EXECUTIONS must be on or off (or true/false, 1/0), got ${JSON.stringify(value)}`]);
     }
   });
 
