@@ -60,6 +60,8 @@ export interface TetherAppDeps {
   eventTypes?: readonly string[];
   /** Delivery worker settings. */
   delivery?: DeliveryOptions;
+  /** False leaves gRPC server reflection out (default true). */
+  reflection?: boolean;
   /** Tracer of RPC and target-call spans (default: the global provider's, a no-op until an SDK is registered). */
   tracer?: Tracer;
   /** Node process metrics (CPU, memory, GC, event loop) in `/metrics`, started on the first scrape (default true). */
@@ -91,7 +93,7 @@ export function createTetherApp(deps: TetherAppDeps) {
     deliveries: createDeliveryService({ deliveries }),
     host: deps.hostServices ?? [],
     // Health and reflection get telemetry and error mapping only: public, and out of reach of executions.
-    publicServices: { health, interceptors: [telemetry, errors] },
+    publicServices: { health, interceptors: [telemetry, errors], reflection: deps.reflection !== false },
   });
   const engine = createExecutionEngine({
     db: deps.db,

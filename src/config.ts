@@ -31,6 +31,8 @@ export interface Config {
   jwtAlg: "ES256" | "RS256";
   /** False is the break-glass switch (`TETHER_EXECUTIONS=off`): no execution fires and no event is matched. */
   executions: boolean;
+  /** False turns gRPC server reflection off (`TETHER_REFLECTION=off`). */
+  reflection: boolean;
 }
 
 /** Documentation of one environment variable, for the README and `--help`-style output. */
@@ -62,6 +64,11 @@ export const configVariables: readonly ConfigVariable[] = [
     default: "on",
     description:
       "Break glass: off (or false/0) disables every execution (no request/response or function targets are called, events are not matched); already queued deliveries are still sent.",
+  },
+  {
+    name: "TETHER_REFLECTION",
+    default: "on",
+    description: "gRPC server reflection (v1, v1alpha) without a token; off hides the schemas of every mounted service, host services included.",
   },
 ];
 
@@ -107,6 +114,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const jwtAlg = jwtAlgRaw === "RS256" ? "RS256" : "ES256";
   if (jwtAlg !== jwtAlgRaw) problems.push(`TETHER_JWT_ALG must be ES256 or RS256, got ${JSON.stringify(jwtAlgRaw)}`);
   const executions = parseOnOff(get("TETHER_EXECUTIONS"), "TETHER_EXECUTIONS", problems);
+  const reflection = parseOnOff(get("TETHER_REFLECTION"), "TETHER_REFLECTION", problems);
 
   const config: Config = {
     port,
@@ -118,6 +126,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     readMaxBytes,
     jwtAlg,
     executions,
+    reflection,
   };
   // The master key is passed through untouched (not trimmed: it is decoded elsewhere) and never echoed.
   const masterKey = env["TETHER_MASTER_KEY"];

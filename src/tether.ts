@@ -78,6 +78,7 @@ export async function startTether(config: Config, log: Logger, options: StartOpt
       ...(options.hostServices ? { hostServices: options.hostServices } : {}),
       ...(options.http ? { http: options.http } : {}),
       ...(executions ? {} : { executions: false }),
+      ...(config.reflection ? {} : { reflection: false }),
       ...(options.eventTypes ? { eventTypes: options.eventTypes } : {}),
       ...(options.delivery ? { delivery: options.delivery } : {}),
       ...(options.tracer ? { tracer: options.tracer } : {}),

@@ -19,6 +19,8 @@ export interface PublicServicesOptions {
   health: HealthStatus;
   /** Interceptors these services run behind instead of the router's (error mapping; never auth or executions). */
   interceptors: readonly Interceptor[];
+  /** False leaves reflection out (it publishes every mounted schema, host services included); default true. */
+  reflection?: boolean;
 }
 
 /**
@@ -31,6 +33,7 @@ export function registerPublicServices(router: ConnectRouter, options: PublicSer
   const index = memoized(services, createDescriptorIndex);
   const handlerOptions = { interceptors: [...options.interceptors] };
   router.service(Health, createHealthService({ status: options.health, services: names }), handlerOptions);
+  if (options.reflection === false) return;
   router.service(ServerReflectionV1, createReflectionServiceV1(index), handlerOptions);
   router.service(ServerReflectionV1alpha, createReflectionServiceV1alpha(index), handlerOptions);
 }

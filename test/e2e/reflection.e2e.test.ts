@@ -194,3 +194,24 @@ describe("grpc.reflection.v1alpha over Connect", () => {
     expect(fileNames(health!)).toEqual(["grpc/health/v1/health.proto"]);
   });
 });
+
+describe("TETHER_REFLECTION=off", () => {
+  it("leaves reflection out (UNIMPLEMENTED) while health still answers without a token", async () => {
+    const hidden = await startTestTether({ TETHER_REFLECTION: "off" });
+    const own = new Http2SessionManager(hidden.url);
+    try {
+      const client = createClient(ReflectionV1, createGrpcTransport({ baseUrl: hidden.url, sessionManager: own }));
+      const listing = (async () => {
+        for await (const res of client.serverReflectionInfo((async function* () {
+          yield { messageRequest: { case: "listServices" as const, value: "" } };
+        })())) return res;
+      })();
+      await expect(listing).rejects.toMatchObject({ code: Code.Unimplemented });
+      const health = await fetch(`${hidden.url}/grpc.health.v1.Health/Check`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+      expect(await health.json()).toEqual({ status: "SERVING" });
+    } finally {
+      own.abort();
+      await hidden.stop();
+    }
+  });
+});

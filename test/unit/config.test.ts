@@ -23,6 +23,7 @@ describe("loadConfig", () => {
       readMaxBytes: 4194304,
       jwtAlg: "ES256",
       executions: true,
+      reflection: true,
     });
   });
 
@@ -43,6 +44,7 @@ describe("loadConfig", () => {
       TETHER_READ_MAX_BYTES: "1024",
       TETHER_JWT_ALG: "rs256",
       TETHER_EXECUTIONS: "OFF",
+      TETHER_REFLECTION: "off",
     });
     expect(config).toEqual({
       port: 0,
@@ -55,6 +57,7 @@ describe("loadConfig", () => {
       readMaxBytes: 1024,
       jwtAlg: "RS256",
       executions: false,
+      reflection: false,
       oidc: {
         issuer: "https://example.zitadel.cloud",
         jwksUrl: "https://example.zitadel.cloud/keys",
@@ -153,7 +156,7 @@ describe("loadConfig", () => {
     expect(new Set(names).size).toBe(names.length);
     expect(names).toContain("TETHER_MASTER_KEY");
     expect(names).toContain("TETHER_EXECUTIONS");
-    expect(names).toHaveLength(15);
+    expect(names).toHaveLength(16);
     expect(configVariables.find((v) => v.name === "TETHER_EXECUTIONS")?.default).toBe("on");
     for (const v of configVariables) expect(v.description.length).toBeGreaterThan(10);
   });
