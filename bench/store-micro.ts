@@ -22,10 +22,10 @@ console.log(`enqueue: ${((performance.now() - t) * 1000 / N).toFixed(1)} µs/job
 t = performance.now();
 const cpu0 = process.cpuUsage();
 let done = 0;
-let pending: { id: string }[] = [];
+let pending: { id: string; n: number }[] = [];
 while (done < N) {
   const claimed = transactionWithoutFsync(db, () => {
-    for (const j of pending) store.finish(j.id, { attempt: 1, startedAt: new Date(), latencyMs: 1, outcome: "ok", status: 200 }, { state: "delivered" });
+    for (const j of pending) store.finish(j, { attempt: 1, startedAt: new Date(), latencyMs: 1, outcome: "ok", status: 200 }, { state: "delivered" });
     return store.claim(BATCH);
   });
   done += pending.length;

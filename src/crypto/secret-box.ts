@@ -19,12 +19,39 @@ const HKDF_INFO = "tether/secret-box/v1";
 const MALFORMED = "secret box: sealed value is malformed";
 const UNOPENABLE = "secret box: cannot open sealed value (wrong key, wrong owner or tampered)";
 
-/** Strict base64url: Buffer.from would silently skip stray characters. */
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+const BASE64URL_DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/**
+ * Strict base64url, exactly the canonical encoding `seal` writes: Buffer.from would silently skip stray
+ * characters, a dangling sixth bit group, and bits past the last byte. Checked without re-encoding.
+ */
 function fromBase64Url(s: string): Buffer {
-  if (!/^[A-Za-z0-9_-]+$/.test(s)) throw new Error(MALFORMED);
-  const buf = Buffer.from(s, "base64url");
-  if (buf.toString("base64url") !== s) throw new Error(MALFORMED);
-  return buf;
+  if (!BASE64URL.test(s)) throw new Error(MALFORMED);
+  const tail = s.length % 4;
+  if (tail === 1) throw new Error(MALFORMED);
+  if (tail !== 0) {
+    // The last digit carries 4 (two digits left over) or 2 (three left over) bits that must be zero.
+    const unused = tail === 2 ? 0x0f : 0x03;
+    if ((BASE64URL_DIGITS.indexOf(s[s.length - 1]!) & unused) !== 0) throw new Error(MALFORMED);
+  }
+  return Buffer.from(s, "base64url");
+}
+
+/** CSPRNG output fetched in bulk: one randomBytes call per 256 IVs instead of one each (each bit is used once). */
+const IV_POOL_BYTES = IV_BYTES * 256;
+let ivPool = Buffer.alloc(0);
+let ivPoolAt = 0;
+
+/** The next 12 unused random bytes; the pool is replaced, never refilled in place, so a returned IV never changes. */
+function freshIv(): Buffer {
+  if (ivPoolAt + IV_BYTES > ivPool.length) {
+    ivPool = randomBytes(IV_POOL_BYTES);
+    ivPoolAt = 0;
+  }
+  const iv = ivPool.subarray(ivPoolAt, ivPoolAt + IV_BYTES);
+  ivPoolAt += IV_BYTES;
+  return iv;
 }
 
 /** Creates an AES-256-GCM secret box keyed by a subkey derived (HKDF-SHA256) from the 32-byte master key. */
@@ -36,7 +63,7 @@ export function createSecretBox(masterKey: Uint8Array): SecretBox {
   return {
     seal(plaintext, aad) {
       // A fresh random IV per seal; with 96-bit IVs the collision risk stays negligible below 2^32 seals per key.
-      const iv = randomBytes(IV_BYTES);
+      const iv = freshIv();
       const cipher = createCipheriv("aes-256-gcm", key, iv, { authTagLength: TAG_BYTES });
       cipher.setAAD(Buffer.from(aad, "utf8"));
       const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final(), cipher.getAuthTag()]);
@@ -44,17 +71,21 @@ export function createSecretBox(masterKey: Uint8Array): SecretBox {
     },
 
     open(sealed, aad) {
-      const parts = sealed.split(".");
-      if (parts.length !== 3 || parts[0] !== VERSION) throw new Error(MALFORMED);
-      const iv = fromBase64Url(parts[1]!);
-      const body = fromBase64Url(parts[2]!);
+      // v1.<iv>.<body>, split by hand (no array of parts per call); a third dot lands in the body, which then fails the base64url check.
+      const first = sealed.indexOf(".");
+      const second = sealed.indexOf(".", first + 1);
+      if (first < 0 || second < 0 || sealed.slice(0, first) !== VERSION) throw new Error(MALFORMED);
+      const iv = fromBase64Url(sealed.slice(first + 1, second));
+      const body = fromBase64Url(sealed.slice(second + 1));
       if (iv.length !== IV_BYTES || body.length < TAG_BYTES) throw new Error(MALFORMED);
       const decipher = createDecipheriv("aes-256-gcm", key, iv, { authTagLength: TAG_BYTES });
       decipher.setAAD(Buffer.from(aad, "utf8"));
       decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
       try {
-        const plain = Buffer.concat([decipher.update(body.subarray(0, body.length - TAG_BYTES)), decipher.final()]);
-        return plain.toString("utf8");
+        const plain = decipher.update(body.subarray(0, body.length - TAG_BYTES));
+        // GCM releases every byte from update(); final() only checks the tag (and returns nothing).
+        const rest = decipher.final();
+        return rest.length === 0 ? plain.toString("utf8") : Buffer.concat([plain, rest]).toString("utf8");
       } catch {
         throw new Error(UNOPENABLE);
       }

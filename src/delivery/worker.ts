@@ -94,11 +94,18 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   }
 
   function begin(job: Delivery): void {
-    // Starting inside a promise turns a sender's synchronous throw into a failed attempt too.
-    const done = Promise.resolve()
-      .then(() => deps.send(job))
-      .catch((e: unknown): SendResult => ({ attempt: internalFailure(job, e, deps.clock()) }))
-      .then((result) => complete(job, result))
+    let sent: Promise<SendResult>;
+    try {
+      sent = deps.send(job);
+    } catch (e) {
+      // A sender's synchronous throw is a failed attempt too.
+      sent = Promise.reject(e);
+    }
+    const done = sent
+      .then(
+        (result) => complete(job, result),
+        (e: unknown) => complete(job, { attempt: internalFailure(job, e, deps.clock()) }),
+      )
       .catch((e: unknown) => {
         // A bug past the send must neither crash the process nor strand the job in flight.
         toRelease.add(job.id);
@@ -126,7 +133,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   function settle(batch: Finished[]): void {
     for (const f of batch) {
       try {
-        store.finish(f.job.id, f.attempt, f.next);
+        store.finish(f.job, f.attempt, f.next);
       } catch (e) {
         // The attempt is lost from the log, but the job is not: released, it is sent again (at least once).
         toRelease.add(f.job.id);
@@ -156,7 +163,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
         // Whatever a crashed process left in flight may or may not have reached its target: send it again.
         if (!recovered) store.releaseInFlight();
         if (releasing.length > 0) store.releaseInFlight(releasing);
-        for (const f of batch) store.finish(f.job.id, f.attempt, f.next);
+        for (const f of batch) store.finish(f.job, f.attempt, f.next);
         return limit > 0 ? store.claim(limit, slots.busy()) : [];
       });
     } catch (e) {

@@ -3,10 +3,10 @@ import net from "node:net";
 import tls from "node:tls";
 import { performance } from "node:perf_hooks";
 import { Agent } from "undici";
-import type { buildConnector } from "undici";
+import type { buildConnector, Dispatcher } from "undici";
 import { checkEndpointUrl, resolvedAddressProblem } from "../net/address-policy.js";
 import { createWaitingCalls, originKey, type WaitingCalls } from "../net/waiting-calls.js";
-import { describeError, flattenHeaders, raceAbort, readCapped } from "../net/bounded-response.js";
+import { describeError, flattenHeaders } from "../net/bounded-response.js";
 
 /** What one POST to a target amounted to; network problems are outcomes, never exceptions. */
 export type CallOutcome =
@@ -192,14 +192,177 @@ function guardedConnector(
   };
 }
 
+/** A checked endpoint, ready to dispatch: remembered per URL string (the check is pure, so it never changes). */
+type Endpoint = { ok: true; origin: string; path: string; key: string } | { ok: false; problem: string; host: string };
+
+/** Endpoints remembered per client; the map starts over when it is full (targets are few, so it rarely is). */
+const ENDPOINT_CACHE_SIZE = 1024;
+
+const EMPTY_BODY = new Uint8Array(0);
+
+/**
+ * One POST in flight, and its own undici dispatch handler: collects the answer up to the size cap without a
+ * response stream, and settles exactly once with an outcome (timeout, cancellation and shutdown included).
+ */
+class TargetCall implements Dispatcher.DispatchHandler {
+  readonly promise: Promise<CallOutcome>;
+  private resolve!: (outcome: CallOutcome) => void;
+  private reject!: (err: unknown) => void;
+  private settled = false;
+  /** Which limit ended the call first, so a timeout is never reported as a cancel. */
+  private cause: "timeout" | "canceled" | undefined;
+  /** Why the call was given up before undici started it: handed to the controller when it does. */
+  private reason: Error | undefined;
+  private controller: Dispatcher.DispatchController | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private status = 0;
+  private headers: Dispatcher.ResponseData["headers"] = {};
+  private chunks: Buffer[] = [];
+  private size = 0;
+  stopWaiting: (() => void) | undefined;
+
+  constructor(
+    private readonly client: ClientState,
+    private readonly req: TargetRequest,
+    private readonly started: number,
+  ) {
+    this.promise = new Promise<CallOutcome>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    this.timer = setTimeout(onCallTimeout, req.timeoutMs, this);
+    req.signal?.addEventListener("abort", this, { once: true });
+  }
+
+  /** The caller's signal fired (EventListener object form, so no closure per call). */
+  handleEvent(): void {
+    this.cancel(this.req.signal?.reason);
+  }
+
+  timeout(): void {
+    this.cause ??= "timeout";
+    this.giveUp(new Error(`timed out after ${this.req.timeoutMs} ms`));
+  }
+
+  /** Ends the call as canceled (the caller's abort, or the client's shutdown). */
+  cancel(reason: unknown): void {
+    this.cause ??= "canceled";
+    this.giveUp(reason instanceof Error ? reason : new Error("the call was canceled"));
+  }
+
+  private giveUp(reason: Error): void {
+    if (this.settled) return;
+    this.finish({ kind: this.cause ?? "canceled", latencyMs: this.latency() });
+    // undici only honours an abort once the request has a connection; until then it is remembered.
+    if (this.controller) this.controller.abort(reason);
+    else this.reason = reason;
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.reason) controller.abort(this.reason);
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Dispatcher.ResponseData["headers"]): void {
+    if (this.settled || statusCode < 200) return; // 1xx: the final answer is still to come
+    this.status = statusCode;
+    this.headers = headers;
+    const declared = Number(headers["content-length"]);
+    if (Number.isFinite(declared) && declared > this.client.limit) this.tooLarge(controller);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.settled) return;
+    this.size += chunk.length;
+    if (this.size > this.client.limit) return this.tooLarge(controller);
+    this.chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    if (this.settled) return;
+    const latencyMs = this.latency();
+    const body = this.size === 0 ? EMPTY_BODY : joinChunks(this.chunks, this.size);
+    const kind = this.status >= 200 && this.status < 300 ? "ok" : "http_error";
+    const outcome: CallOutcome = { kind, status: this.status, body, headers: flattenHeaders(this.headers), latencyMs };
+    this.cleanUp();
+    // With pipelining 1 undici frees the connection on an immediate it queues right after this callback; a
+    // caller that posts again at once would otherwise find it busy and open a second connection (and resolve
+    // again). The microtask runs once this callback has returned, so our immediate comes after undici's.
+    queueMicrotask(() => setImmediate(resolveLater, this.resolve, outcome));
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
+    if (this.settled) return;
+    if (this.cause !== undefined) return this.finish({ kind: this.cause, latencyMs: this.latency() });
+    // Only a call past its deadline sees this (it waits until then), even if the connector's timer ran first.
+    if (err instanceof AbandonedConnectError) return this.finish({ kind: "timeout", latencyMs: this.latency() });
+    if (err instanceof BlockedAddressError) return this.finish({ kind: "blocked", address: err.address, problem: err.problem, latencyMs: this.latency() });
+    // Invalid header values and the like are bugs in the caller, not network trouble.
+    if ((err as { code?: unknown }).code === "UND_ERR_INVALID_ARG") {
+      this.cleanUp();
+      return this.reject(err);
+    }
+    this.finish({ kind: "unreachable", message: describeError(err), latencyMs: this.latency() });
+  }
+
+  /** Stops reading a body over the cap; aborting the request drops its connection. */
+  private tooLarge(controller: Dispatcher.DispatchController): void {
+    this.finish({ kind: "too_large", limitBytes: this.client.limit, latencyMs: this.latency() });
+    controller.abort(new Error(`response body over ${this.client.limit} bytes`));
+  }
+
+  private latency(): number {
+    return performance.now() - this.started;
+  }
+
+  private finish(outcome: CallOutcome): void {
+    this.cleanUp();
+    this.resolve(outcome);
+  }
+
+  private cleanUp(): void {
+    this.settled = true;
+    this.chunks = [];
+    clearTimeout(this.timer);
+    this.req.signal?.removeEventListener("abort", this);
+    this.stopWaiting?.();
+    this.client.inFlight.delete(this);
+  }
+}
+
+/** The chunks copied into one array of their own (a chunk may be a view of a larger, reused buffer). */
+function joinChunks(chunks: readonly Buffer[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}
+
+function onCallTimeout(call: TargetCall): void {
+  call.timeout();
+}
+
+function resolveLater(resolve: (outcome: CallOutcome) => void, outcome: CallOutcome): void {
+  resolve(outcome);
+}
+
+/** What every call of one client shares. */
+interface ClientState {
+  /** Largest response body accepted, in bytes. */
+  limit: number;
+  /** Calls not settled yet; close() waits for them, then cancels the rest. */
+  inFlight: Set<TargetCall>;
+}
+
 /** Creates the keep-alive client that calls targets; see {@link HttpClientOptions} for the knobs and defaults. */
 export function createTargetHttpClient(options: HttpClientOptions): TargetHttpClient {
   const dev = options.dev;
-  const limit = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const userAgent = options.userAgent ?? "Tether-Actions/1";
   const waiting = createWaitingCalls();
-  /** Aborted by close() once its drain bound has passed: every call still in flight ends as canceled. */
-  const shutdown = new AbortController();
+  const state: ClientState = { limit: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, inFlight: new Set() };
   const agent = new Agent({
     connect: guardedConnector(dev, options.lookup ?? systemLookup, options.dial ?? dialTarget, options.connectTimeoutMs ?? 10_000, waiting),
     connections: options.connectionsPerOrigin ?? 64,
@@ -210,74 +373,50 @@ export function createTargetHttpClient(options: HttpClientOptions): TargetHttpCl
     bodyTimeout: 0,
   });
 
-  async function send(url: URL, req: TargetRequest, signal: AbortSignal, started: number): Promise<CallOutcome> {
+  // The save-time check again at call time (a snapshot may predate a policy change), once per URL string.
+  const endpoints = new Map<string, Endpoint>();
+  function endpoint(raw: string): Endpoint {
+    let found = endpoints.get(raw);
+    if (found !== undefined) return found;
+    const checked = checkEndpointUrl(raw, { dev });
+    found = checked.ok
+      ? {
+          ok: true,
+          origin: checked.url.origin,
+          path: `${checked.url.pathname}${checked.url.search}`,
+          key: originKey(checked.url.protocol, checked.url.hostname, checked.url.port),
+        }
+      : { ok: false, problem: checked.problem, host: hostOf(raw) };
+    if (endpoints.size >= ENDPOINT_CACHE_SIZE) endpoints.clear();
+    endpoints.set(raw, found);
+    return found;
+  }
+
+  function call(req: TargetRequest, started: number): Promise<CallOutcome> {
+    const target = endpoint(req.url);
+    if (!target.ok) return Promise.resolve({ kind: "blocked", address: target.host, problem: target.problem, latencyMs: performance.now() - started });
+    if (req.signal?.aborted) return Promise.resolve({ kind: "canceled", latencyMs: performance.now() - started });
     const headers: Record<string, string> = { "content-type": "application/json", "user-agent": userAgent };
-    for (const [name, value] of Object.entries(req.headers)) headers[name.toLowerCase()] = value;
-    const pending = agent.request({ origin: url.origin, path: `${url.pathname}${url.search}`, method: "POST", headers, body: req.body, signal });
-    const res = await raceAbort(pending, signal);
-    const latency = () => performance.now() - started;
-    const declared = Number(res.headers["content-length"]);
-    if (Number.isFinite(declared) && declared > limit) {
-      res.body.destroy();
-      return { kind: "too_large", limitBytes: limit, latencyMs: latency() };
-    }
-    const body = await readCapped(res.body, limit);
-    if (body === undefined) return { kind: "too_large", limitBytes: limit, latencyMs: latency() };
-    const latencyMs = latency();
-    // With pipelining 1 undici frees the connection one event-loop turn after the body ends; a caller that
-    // posts again at once would otherwise find it busy and open a second connection (and resolve again).
-    await new Promise((resolve) => setImmediate(resolve));
-    const kind = res.statusCode >= 200 && res.statusCode < 300 ? "ok" : "http_error";
-    return { kind, status: res.statusCode, body, headers: flattenHeaders(res.headers), latencyMs };
+    for (const name in req.headers) headers[name.toLowerCase()] = req.headers[name]!;
+    const c = new TargetCall(state, req, started);
+    state.inFlight.add(c);
+    c.stopWaiting = waiting.add(target.key, started + req.timeoutMs);
+    agent.dispatch({ origin: target.origin, path: target.path, method: "POST", headers, body: req.body }, c);
+    return c.promise;
   }
 
-  async function call(req: TargetRequest, started: number): Promise<CallOutcome> {
-    const latencyMs = () => performance.now() - started;
-    const checked = checkEndpointUrl(req.url, { dev });
-    if (!checked.ok) return { kind: "blocked", address: hostOf(req.url), problem: checked.problem, latencyMs: latencyMs() };
-    if (req.signal?.aborted) return { kind: "canceled", latencyMs: latencyMs() };
-
-    // One controller for both limits, remembering which fired first so a timeout is never reported as a cancel.
-    const controller = new AbortController();
-    let cause: "timeout" | "canceled" | undefined;
-    const timer = setTimeout(() => {
-      cause ??= "timeout";
-      controller.abort(new Error(`timed out after ${req.timeoutMs} ms`));
-    }, req.timeoutMs);
-    const onCancel = () => {
-      cause ??= "canceled";
-      controller.abort(req.signal?.reason);
-    };
-    req.signal?.addEventListener("abort", onCancel, { once: true });
-    shutdown.signal.addEventListener("abort", onCancel, { once: true });
-    const stopWaiting = waiting.add(originKey(checked.url.protocol, checked.url.hostname, checked.url.port), started + req.timeoutMs);
-    try {
-      return await send(checked.url, req, controller.signal, started);
-    } catch (err) {
-      if (cause !== undefined) return { kind: cause, latencyMs: latencyMs() };
-      // Only a call past its deadline sees this (it waits until then), even if the connector's timer ran first.
-      if (err instanceof AbandonedConnectError) return { kind: "timeout", latencyMs: latencyMs() };
-      if (err instanceof BlockedAddressError) return { kind: "blocked", address: err.address, problem: err.problem, latencyMs: latencyMs() };
-      // Invalid header values and the like are bugs in the caller, not network trouble.
-      if ((err as { code?: unknown }).code === "UND_ERR_INVALID_ARG") throw err;
-      return { kind: "unreachable", message: describeError(err), latencyMs: latencyMs() };
-    } finally {
-      stopWaiting();
-      clearTimeout(timer);
-      req.signal?.removeEventListener("abort", onCancel);
-      shutdown.signal.removeEventListener("abort", onCancel);
-    }
-  }
-
-  const inFlight = new Set<Promise<CallOutcome>>();
   let closing: Promise<void> | undefined;
   async function drainThenClose(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const drained = new Promise<void>((resolve) => (timer = setTimeout(resolve, options.closeDrainMs ?? 5_000)));
-    await Promise.race([Promise.allSettled(inFlight), drained]);
+    const promises = () => [...state.inFlight].map((c) => c.promise);
+    await Promise.race([Promise.allSettled(promises()), drained]);
     clearTimeout(timer);
-    shutdown.abort(new Error("the target HTTP client is closing"));
-    await Promise.allSettled(inFlight);
+    // Every call still in flight ends as canceled now.
+    const reason = new Error("the target HTTP client is closing");
+    const left = promises();
+    for (const c of [...state.inFlight]) c.cancel(reason);
+    await Promise.allSettled(left);
     // Undici may still hold requests abandoned at their deadline (queued behind a slow connect), and nobody
     // waits for those, so destroy rather than drain.
     await agent.destroy();
@@ -288,10 +427,7 @@ export function createTargetHttpClient(options: HttpClientOptions): TargetHttpCl
       const started = performance.now();
       if (!(req.timeoutMs > 0) || !Number.isFinite(req.timeoutMs)) return Promise.reject(new RangeError(`timeoutMs must be a positive number, got ${req.timeoutMs}`));
       if (closing) return Promise.resolve({ kind: "unreachable", message: "the target HTTP client is closed", latencyMs: 0 });
-      const p = call(req, started);
-      inFlight.add(p);
-      p.finally(() => inFlight.delete(p)).catch(() => undefined);
-      return p;
+      return call(req, started);
     },
     close() {
       closing ??= drainThenClose();

@@ -138,11 +138,20 @@ function targetCallMetrics(registry: Registry) {
     buckets: TARGET_BUCKETS,
     registers,
   });
+  // The label children per target, source and outcome, looked up once: labels() hashes the label set on every call.
+  // Nothing resets these metrics, so a child stays the one the registry exports.
+  const series = new Map<string, { count: { inc(): void }; seconds: { observe(value: number): void } | undefined }>();
   return {
     observe(targetId: string, source: TargetCallSource, outcome: string, latencyMs: number) {
       const bounded = OUTCOMES.has(outcome) ? outcome : "other";
-      total.labels(targetId, source, bounded).inc();
-      if (!NOT_SENT.has(bounded)) seconds.labels(targetId, source).observe(latencyMs / 1000);
+      const key = `${source}\u0000${bounded}\u0000${targetId}`;
+      let s = series.get(key);
+      if (s === undefined) {
+        s = { count: total.labels(targetId, source, bounded), seconds: NOT_SENT.has(bounded) ? undefined : seconds.labels(targetId, source) };
+        series.set(key, s);
+      }
+      s.count.inc();
+      s.seconds?.observe(latencyMs / 1000);
     },
     retries: new Counter({ name: "tether_delivery_retries_total", help: "Failed delivery attempts that were scheduled again.", labelNames: ["target_id"], registers }),
     deadLetters: new Counter({ name: "tether_delivery_dead_letters_total", help: "Deliveries that gave up (dead letters).", labelNames: ["target_id"], registers }),

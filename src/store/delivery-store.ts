@@ -39,8 +39,11 @@ export interface DeliveryStore {
    * job with the same ordering key and target is not final; targets in `busyTargets` are skipped.
    */
   claim(limit: number, busyTargets?: ReadonlySet<string>): Delivery[];
-  /** Records an attempt and the job's new state in one transaction. */
-  finish(id: string, attempt: DeliveryAttempt, next: { state: "delivered" } | { state: "pending"; at: Date } | { state: "dead"; reason: string }): void;
+  /**
+   * Records an attempt and the job's new state in one transaction. The job is named by its id, or by the
+   * row number of a claimed job (the worker's way: no lookup through the id index). A job that is gone is skipped.
+   */
+  finish(job: string | Pick<Delivery, "n">, attempt: DeliveryAttempt, next: { state: "delivered" } | { state: "pending"; at: Date } | { state: "dead"; reason: string }): void;
   /** Puts in-flight jobs back to pending (start-up after a crash, or a graceful stop). */
   releaseInFlight(ids?: readonly string[]): number;
   get(id: string): (Delivery & { attemptLog: DeliveryAttempt[] }) | undefined;
@@ -87,15 +90,39 @@ interface AttemptRow {
   response_body: string | null;
 }
 
-function rowToDelivery(r: Row): Delivery {
+/**
+ * Parsed target snapshots by their JSON text: the jobs of one target mostly share one snapshot, so a claim
+ * parses it once rather than once per job. The objects are frozen, as every job holding one shares it.
+ */
+const snapshots = new Map<string, TargetSnapshot>();
+const SNAPSHOT_CACHE_SIZE = 256;
+
+function parseSnapshot(json: string): TargetSnapshot {
+  let snapshot = snapshots.get(json);
+  if (snapshot !== undefined) return snapshot;
+  snapshot = deepFreeze(JSON.parse(json) as TargetSnapshot);
+  if (snapshots.size >= SNAPSHOT_CACHE_SIZE) snapshots.clear();
+  snapshots.set(json, snapshot);
+  return snapshot;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+function rowToDelivery(r: Row, state: DeliveryState = r.state): Delivery {
   const d: Delivery = {
     id: r.id,
     n: r.n,
     kind: r.kind,
     executionId: r.execution_id,
-    target: JSON.parse(r.target) as TargetSnapshot,
+    target: parseSnapshot(r.target),
     payload: r.payload,
-    state: r.state,
+    state,
     attempts: r.attempts,
     nextAttemptAt: new Date(r.next_attempt_at),
     createdAt: new Date(r.created_at),
@@ -119,9 +146,9 @@ function rowToAttempt(r: AttemptRow): DeliveryAttempt {
 
 /** Creates the delivery store. */
 export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => string; /** Seals payloads at rest; without it (the admin CLI, which has no master key and writes only event jobs) they are stored as plain JSON. */ secrets?: Pick<SecretBox, "seal"> }): DeliveryStore {
-  const insert = db.prepare(
+  const insert = db.prepare<[string, string, string, string, string, string, string | null, number | null, string | null, number, number, number]>(
     `INSERT INTO deliveries (id, kind, execution_id, target_id, target, payload, event_type, event_position, ordering_key, state, next_attempt_at, created_at, updated_at)
-     VALUES (@id, @kind, @executionId, @targetId, @target, @payload, @eventType, @eventPosition, @orderingKey, 'pending', @at, @at, @at)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
   );
   // Oldest due first; an ordered job waits for earlier open jobs of its aggregate and target; targets
   // at their concurrency limit are excluded in SQL so a long backlog of one target cannot starve others.
@@ -138,15 +165,16 @@ export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => s
   const markInFlight = db.prepare("UPDATE deliveries SET state = 'in_flight', updated_at = ? WHERE n IN (SELECT value FROM json_each(?))");
   const byId = db.prepare<[string], Row>("SELECT * FROM deliveries WHERE id = ?");
   const attemptsOf = db.prepare<[number], AttemptRow>("SELECT * FROM delivery_attempts WHERE delivery_n = ? ORDER BY attempt");
-  // Keyed by the job id (unique index): no read of the row first.
-  const insertAttempt = db.prepare(
-    `INSERT INTO delivery_attempts (delivery_n, attempt, started_at, latency_ms, outcome, status, error, response_body)
-     SELECT n, @attempt, @startedAt, @latencyMs, @outcome, @status, @error, @responseBody FROM deliveries WHERE id = @id`,
+  // Keyed by the row number (the table's rowid), with positional parameters: the worker's per-attempt writes.
+  // The job row is updated first, so a job that is gone writes nothing (an attempt row would break its foreign key).
+  const update = db.prepare<[string, number, number | null, number, number | null, string | null, number]>(
+    `UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = COALESCE(?, next_attempt_at), updated_at = ?,
+       last_status = ?, last_error = ? WHERE n = ?`,
   );
-  const update = db.prepare(
-    `UPDATE deliveries SET state = @state, attempts = @attempts, next_attempt_at = COALESCE(@nextAt, next_attempt_at), updated_at = @at,
-       last_status = @status, last_error = @error WHERE id = @id`,
+  const insertAttempt = db.prepare<[number, number, number, number, string, number | null, string | null, string | null]>(
+    `INSERT INTO delivery_attempts (delivery_n, attempt, started_at, latency_ms, outcome, status, error, response_body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
+  const rowNumber = db.prepare<[string], { n: number }>("SELECT n FROM deliveries WHERE id = ?");
   const nextDue = db.prepare<[], { at: number | null }>("SELECT MIN(next_attempt_at) AS at FROM deliveries WHERE state = 'pending'");
   // Leaves delivered rows out, which grow without bound; the other states are ranges of the deliveries_due index.
   const openCounts = db.prepare<[], { state: DeliveryState; n: number }>(
@@ -163,46 +191,44 @@ export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => s
   const claim = inTransaction((limit: number, busy?: ReadonlySet<string>) => {
     const now = deps.clock().getTime();
     const rows = due.all(now, JSON.stringify(busy ? [...busy] : []), limit);
-    if (rows.length > 0) markInFlight.run(now, JSON.stringify(rows.map((r) => r.n)));
-    return rows.map((r) => rowToDelivery({ ...r, state: "in_flight" }));
+    if (rows.length === 0) return [];
+    markInFlight.run(now, JSON.stringify(rows.map((r) => r.n)));
+    return rows.map((r) => rowToDelivery(r, "in_flight"));
   });
 
-  const finish = inTransaction((id: string, a: DeliveryAttempt, next: Parameters<DeliveryStore["finish"]>[2]) => {
+  const finish = inTransaction((job: string | Pick<Delivery, "n">, a: DeliveryAttempt, next: Parameters<DeliveryStore["finish"]>[2]) => {
+    const n = typeof job === "string" ? rowNumber.get(job)?.n : job.n;
+    if (n === undefined) return; // the job is gone
     const at = deps.clock().getTime();
-    const added = insertAttempt.run({
-      id,
-      attempt: a.attempt,
-      startedAt: a.startedAt.getTime(),
-      latencyMs: a.latencyMs,
-      outcome: a.outcome,
-      status: a.status ?? null,
-      error: a.error ?? null,
-      responseBody: a.responseBody ?? null,
-    });
-    if (added.changes === 0) return; // the job is gone
+    const status = a.status ?? null;
     const error = next.state === "dead" ? next.reason : a.outcome === "ok" ? null : (a.error ?? a.outcome);
-    update.run({ id, state: next.state, attempts: a.attempt, nextAt: next.state === "pending" ? next.at.getTime() : null, at, status: a.status ?? null, error });
+    const updated = update.run(next.state, a.attempt, next.state === "pending" ? next.at.getTime() : null, at, status, error, n);
+    if (updated.changes === 0) return; // the job is gone
+    insertAttempt.run(n, a.attempt, a.startedAt.getTime(), a.latencyMs, a.outcome, status, a.error ?? null, a.responseBody ?? null);
   });
 
   return {
     enqueue(job) {
       const id = deps.newId();
-      insert.run({
+      const at = deps.clock().getTime();
+      insert.run(
         id,
-        kind: job.kind,
-        executionId: job.executionId,
-        targetId: job.target.id,
-        target: JSON.stringify(job.target),
-        payload: deps.secrets ? deps.secrets.seal(job.payload, deliveryPayloadAad(id)) : job.payload,
-        eventType: job.eventType ?? null,
-        eventPosition: job.eventPosition ?? null,
-        orderingKey: job.orderingKey ?? null,
-        at: deps.clock().getTime(),
-      });
+        job.kind,
+        job.executionId,
+        job.target.id,
+        JSON.stringify(job.target),
+        deps.secrets ? deps.secrets.seal(job.payload, deliveryPayloadAad(id)) : job.payload,
+        job.eventType ?? null,
+        job.eventPosition ?? null,
+        job.orderingKey ?? null,
+        at,
+        at,
+        at,
+      );
       return id;
     },
     claim: (limit, busy) => claim(limit, busy),
-    finish: (id, a, next) => finish(id, a, next),
+    finish: (job, a, next) => finish(job, a, next),
     releaseInFlight(ids) {
       const at = deps.clock().getTime();
       if (!ids) return db.prepare("UPDATE deliveries SET state = 'pending', updated_at = ? WHERE state = 'in_flight'").run(at).changes;
@@ -225,7 +251,7 @@ export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => s
       const total = (db.prepare(`SELECT COUNT(*) AS n FROM deliveries WHERE ${where.sql}`).get(...where.params) as { n: number }).n;
       const dir = q.page.asc ? "ASC" : "DESC";
       const rows = db.prepare(`SELECT * FROM deliveries WHERE ${where.sql} ORDER BY n ${dir} LIMIT ? OFFSET ?`).all(...where.params, q.page.limit, q.page.offset) as Row[];
-      return { total, items: rows.map(rowToDelivery) };
+      return { total, items: rows.map((r) => rowToDelivery(r)) };
     },
     retry(id) {
       const at = deps.clock().getTime();

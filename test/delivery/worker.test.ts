@@ -258,6 +258,23 @@ describe("delivery worker start and stop", () => {
     expect(f.receiver.on("/txfail")).toHaveLength(1);
   });
 
+  it("records a sender that throws synchronously as a failed attempt and retries it", async () => {
+    let calls = 0;
+    const id = f.enqueue(f.target("/throws-sync").snapshot, {});
+    f.worker({
+      policy: FAST,
+      send: (job) => {
+        if (calls++ === 0) throw new Error("boom");
+        return f.send(job);
+      },
+    });
+    await f.waitForState(id, "delivered");
+    expect(f.job(id).attemptLog.map((a) => [a.outcome, a.error])).toEqual([
+      ["internal", "sending failed: boom"],
+      ["ok", undefined],
+    ]);
+  });
+
   it("records a sender that throws as a failed attempt and retries it", async () => {
     let calls = 0;
     const id = f.enqueue(f.target("/throws").snapshot, {});

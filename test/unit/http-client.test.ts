@@ -164,6 +164,40 @@ describe("createTargetHttpClient", () => {
     expect(dials).toHaveLength(1);
   });
 
+  it("skips an interim 1xx answer and returns the final one", async () => {
+    const srv = await serve((req, body, res) => {
+      res.writeEarlyHints({ link: "</style.css>; rel=preload" });
+      json(201, '{"made":true}', { "x-extra": "1" })(req, body, res);
+    });
+    const outcome = await post(client(), srv.url());
+    expect(outcome).toMatchObject({ kind: "ok", status: 201, headers: { "x-extra": "1" } });
+    expect(text(outcome)).toBe('{"made":true}');
+  });
+
+  it("joins a repeated response header and reassembles a body that arrives in many chunks", async () => {
+    const srv = await serve((_req, _body, res) => {
+      res.writeHead(200, [["x-tag", "a"], ["x-tag", "b"]]);
+      let i = 0;
+      const next = () => (i < 50 ? res.write(`${i++},`, () => setImmediate(next)) : res.end("end"));
+      next();
+    });
+    const outcome = await post(client(), srv.url());
+    expect(outcome).toMatchObject({ kind: "ok", headers: { "x-tag": "a, b" } });
+    expect(text(outcome)).toBe(`${Array.from({ length: 50 }, (_, i) => `${i},`).join("")}end`);
+  });
+
+  it("checks an endpoint the same way on every call, also when it has seen the URL before", async () => {
+    const srv = await serve(json(200, "{}"));
+    const c = client();
+    for (let i = 0; i < 3; i++) {
+      expect(await post(c, "ftp://127.0.0.1/hook")).toMatchObject({ kind: "blocked", problem: "must use http or https" });
+      expect(await post(c, "http://user:pw@127.0.0.1/hook")).toMatchObject({ kind: "blocked", address: "127.0.0.1" });
+      expect(await post(c, "not a url")).toMatchObject({ kind: "blocked", address: "", problem: "must be an absolute URL" });
+      expect(await post(c, srv.url("/hook?x=1"))).toMatchObject({ kind: "ok" });
+    }
+    expect(dials).toHaveLength(1);
+  });
+
   it("reports a 500 as http_error with its body", async () => {
     const srv = await serve(json(500, '{"error":"boom"}'));
     const outcome = await post(client(), srv.url());

@@ -110,6 +110,26 @@ describe("createSecretBox", () => {
     expect(errorOf(() => createSecretBox(KEY).open(sealed, AAD))).toBe("secret box: sealed value is malformed");
   });
 
+  it("rejects non-canonical base64url whose spare bits are set, though it decodes to the same bytes", () => {
+    const box = createSecretBox(KEY);
+    const [v, iv, body] = box.seal(SECRET, AAD).split(".") as [string, string, string];
+    // 52 body bytes are 70 digits: the last one carries 4 spare bits, which seal leaves zero.
+    expect(body.length % 4).toBe(2);
+    const digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const last = digits.indexOf(body.at(-1)!);
+    const spare = `${body.slice(0, -1)}${digits[last | 1]}`;
+    expect(Buffer.from(spare, "base64url")).toEqual(Buffer.from(body, "base64url"));
+    expect(errorOf(() => box.open(`${v}.${iv}.${spare}`, AAD))).toBe("secret box: sealed value is malformed");
+    // A dangling digit (a length of 4n + 1) is dropped by Buffer.from; here it is refused.
+    expect((body.length + 3) % 4).toBe(1);
+    expect(errorOf(() => box.open(`${v}.${iv}.${body}AAA`, AAD))).toBe("secret box: sealed value is malformed");
+    // Three spare-bit digits: an IV cut to 11 bytes (15 digits) with its last digit's 2 spare bits set.
+    const iv11 = Buffer.from(iv, "base64url").subarray(0, 11).toString("base64url");
+    const ivSpare = `${iv11.slice(0, -1)}${digits[digits.indexOf(iv11.at(-1)!) | 1]}`;
+    expect(errorOf(() => box.open(`${v}.${ivSpare}.${body}`, AAD))).toBe("secret box: sealed value is malformed");
+    expect(box.open(`${v}.${iv}.${body}`, AAD)).toBe(SECRET);
+  });
+
   it("keeps the sealed value and the secret out of error messages", () => {
     const box = createSecretBox(KEY);
     const sealed = box.seal(SECRET, AAD);
