@@ -68,9 +68,10 @@ function startAttributes(info: TargetSpanInfo): Attributes {
     "tether.execution.id": info.executionId,
   };
   try {
-    // Only scheme, host and path: user info and query strings may carry credentials.
+    // Only scheme and host: user info, query strings and paths may carry credentials (Slack, Teams and
+    // Discord webhook URLs keep their secret in the path), and traces leave for another system.
     const url = new URL(info.target.endpoint);
-    attributes["url.full"] = `${url.origin}${url.pathname}`;
+    attributes["url.full"] = url.origin;
     attributes["server.address"] = url.hostname;
     attributes["server.port"] = Number(url.port) || (url.protocol === "https:" ? 443 : 80);
   } catch {

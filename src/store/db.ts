@@ -38,11 +38,12 @@ export function openDatabase(options: OpenDatabaseOptions): Db {
 export function transactionWithoutFsync<T>(db: Db, fn: () => T): T {
   // SQLite refuses to change the safety level inside a transaction; nested, the outer commit decides.
   if (db.inTransaction) return fn();
-  db.pragma("synchronous = NORMAL");
+  // exec, not a kept prepared statement: SQLite applies this pragma when it is compiled, not when it runs.
+  db.exec("PRAGMA synchronous = NORMAL");
   try {
     return db.transaction(fn)();
   } finally {
-    db.pragma("synchronous = FULL");
+    db.exec("PRAGMA synchronous = FULL");
   }
 }
 
