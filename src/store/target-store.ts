@@ -99,16 +99,13 @@ export function createTargetStore(db: Db, deps: TargetStoreDeps): TargetStore {
   const retireKeys = db.prepare("UPDATE target_signing_keys SET expires_at = ? WHERE target_id = ? AND expires_at IS NULL");
   const deleteKeys = db.prepare("DELETE FROM target_signing_keys WHERE target_id = ?");
   const dropExpiredKeys = db.prepare("DELETE FROM target_signing_keys WHERE target_id = ? AND expires_at IS NOT NULL AND expires_at <= ?");
-  const validKeys = db.prepare<[string, number], { key_enc: string }>(
-    "SELECT key_enc FROM target_signing_keys WHERE target_id = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY id DESC",
-  );
   const allKeys = db.prepare<[string], { key_enc: string; expires_at: number | null }>(
     "SELECT key_enc, expires_at FROM target_signing_keys WHERE target_id = ? ORDER BY id DESC",
   );
   const dataVersion = db.prepare("PRAGMA data_version").pluck();
   // Opened keys per target: every target call needs them, and reading + opening costs ~100 µs.
   // Cleared when this store rotates or deletes, and when another connection wrote (data_version).
-  const opened = new Map<string, Array<{ key: string; expiresAt: number | null }>>();
+  const opened = new Map<string, Array<{ key: string; sealed: string; expiresAt: number | null }>>();
   let openedVersion: unknown;
   const openedSealed = new Map<string, string>();
   const MAX_OPENED = 10_000;
@@ -120,7 +117,7 @@ export function createTargetStore(db: Db, deps: TargetStoreDeps): TargetStore {
     }
     let keys = opened.get(id);
     if (!keys) {
-      keys = allKeys.all(id).map((r) => ({ key: deps.secrets.open(r.key_enc, aad(id)), expiresAt: r.expires_at }));
+      keys = allKeys.all(id).map((r) => ({ key: deps.secrets.open(r.key_enc, aad(id)), sealed: r.key_enc, expiresAt: r.expires_at }));
       if (opened.size >= MAX_OPENED) opened.clear();
       opened.set(id, keys);
     }
@@ -272,7 +269,11 @@ export function createTargetStore(db: Db, deps: TargetStoreDeps): TargetStore {
         .map((k) => k.key);
     },
     sealedSigningKeys(id, now) {
-      return validKeys.all(id, now.getTime()).map((r) => r.key_enc);
+      // From the same cache as signingKeys: the outbox asks once per event and target.
+      const t = now.getTime();
+      return openedKeys(id)
+        .filter((k) => k.expiresAt === null || k.expiresAt > t)
+        .map((k) => k.sealed);
     },
     openSigningKey(targetId, sealed) {
       // Delivery jobs carry sealed keys; most jobs of a target share the same ones.
