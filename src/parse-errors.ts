@@ -1,14 +1,26 @@
-// connect-es reports a request it cannot decode as binary protobuf ("parse binary: …") with INTERNAL, before any
-// interceptor runs. Bad input must be INVALID_ARGUMENT (decisions §3; connect-go, which ZITADEL uses, agrees), so
-// this wrapper rewrites exactly that error in each protocol's response format.
+// Fixes two things connect-es gets wrong for bad input, in each protocol's response format:
+// - It answers bytes it cannot use with INTERNAL before any interceptor runs: undecodable binary protobuf
+//   ("parse binary: …"), a body that is not valid gzip or brotli ("decompression failed"), and a gRPC(-Web)
+//   envelope flagged as compressed without a grpc-encoding (its own docs say INVALID_ARGUMENT there). Bad input
+//   must be INVALID_ARGUMENT (decisions §3; connect-go, which ZITADEL uses, agrees for the first two).
+// - Status messages may quote the input (an unknown JSON key, an unknown service name), and a gRPC status
+//   message travels in a trailer: one of 100 KB was more than HTTP/2 clients accept, so they saw no status at all.
 import { Code } from "@connectrpc/connect";
 import { encodeEnvelope, readAllBytes, type UniversalHandler, type UniversalServerRequest, type UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { trailerFlag, trailerParse, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
 
-const PARSE_PREFIX = "parse binary: ";
+/** Messages of the INTERNAL errors that connect-es raises for a client's bytes. */
+const INPUT_ERROR_PREFIXES = ["parse binary: ", "decompression failed", "received compressed envelope, but do not know how to decompress"];
+const isInputError = (message: string) => INPUT_ERROR_PREFIXES.some((prefix) => message.startsWith(prefix));
 const INTERNAL = String(Code.Internal);
 
-/** Wraps a universal handler so that undecodable binary requests fail with INVALID_ARGUMENT instead of INTERNAL. */
+/** Longest gRPC status message sent, in code points; longer ones are cut (well under common 8–16 KiB header limits). */
+export const MAX_GRPC_MESSAGE_CHARS = 1024;
+
+/**
+ * Wraps a universal handler so that undecodable or undecompressable requests fail with INVALID_ARGUMENT instead
+ * of INTERNAL, and gRPC(-Web) status messages stay short enough to be delivered.
+ */
 export function withParseErrorsAsInvalidArgument(handler: UniversalHandler): UniversalHandler {
   const wrapped = async (req: UniversalServerRequest): Promise<UniversalServerResponse> => {
     const res = await handler(req);
@@ -28,13 +40,19 @@ export function withParseErrorsAsInvalidArgument(handler: UniversalHandler): Uni
   });
 }
 
-function isParseError(status: string | null, encodedMessage: string | null): boolean {
-  if (status !== INTERNAL || encodedMessage === null) return false;
+/** Rewrites a gRPC status held in trailers (HTTP/2 trailers or gRPC-Web's trailer frame) in place. */
+function fixStatus(trailer: Headers): void {
+  const encoded = trailer.get("grpc-message");
+  if (encoded === null) return;
+  let message: string;
   try {
-    return decodeURIComponent(encodedMessage).startsWith(PARSE_PREFIX);
+    message = decodeURIComponent(encoded);
   } catch {
-    return false;
+    return;
   }
+  if (trailer.get("grpc-status") === INTERNAL && isInputError(message)) trailer.set("grpc-status", String(Code.InvalidArgument));
+  const chars = [...message];
+  if (chars.length > MAX_GRPC_MESSAGE_CHARS) trailer.set("grpc-message", encodeURIComponent(`${chars.slice(0, MAX_GRPC_MESSAGE_CHARS).join("")}… (cut)`));
 }
 
 // Connect unary errors are a small JSON body: {"code":"internal","message":"parse binary: …"}.
@@ -47,8 +65,7 @@ async function fixConnectUnary(res: UniversalServerResponse): Promise<UniversalS
     json = undefined;
   }
   const error = json as { code?: unknown; message?: unknown } | undefined;
-  if (error?.code !== "internal" || typeof error.message !== "string" || !error.message.startsWith(PARSE_PREFIX))
-    return { ...res, body: once(bytes) };
+  if (error?.code !== "internal" || typeof error.message !== "string" || !isInputError(error.message)) return { ...res, body: once(bytes) };
   const body = new TextEncoder().encode(JSON.stringify({ ...error, code: "invalid_argument" }));
   const header = new Headers(res.header);
   header.set("content-length", String(body.byteLength));
@@ -58,7 +75,7 @@ async function fixConnectUnary(res: UniversalServerResponse): Promise<UniversalS
 // gRPC sends the status in HTTP trailers, which are written after the body has been drained.
 async function* fixGrpcTrailer(body: AsyncIterable<Uint8Array>, trailer: Headers | undefined): AsyncIterable<Uint8Array> {
   yield* body;
-  if (trailer && isParseError(trailer.get("grpc-status"), trailer.get("grpc-message"))) trailer.set("grpc-status", String(Code.InvalidArgument));
+  if (trailer) fixStatus(trailer);
 }
 
 // gRPC-Web sends the status as a final, uncompressed envelope flagged as trailer.
@@ -69,11 +86,7 @@ async function* fixGrpcWebTrailer(body: AsyncIterable<Uint8Array>): AsyncIterabl
       continue;
     }
     const trailer = trailerParse(chunk.subarray(5));
-    if (!isParseError(trailer.get("grpc-status"), trailer.get("grpc-message"))) {
-      yield chunk;
-      continue;
-    }
-    trailer.set("grpc-status", String(Code.InvalidArgument));
+    fixStatus(trailer);
     yield encodeEnvelope(trailerFlag, trailerSerialize(trailer));
   }
 }

@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { DurationSchema, TimestampSchema, type Duration, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { invalidArgument } from "../domain/errors.js";
 import { checkPage, type Page, type TextMatch, type TimeMatch } from "../domain/pagination.js";
+import { MAX_FILTERS, MAX_LIST_ITEMS } from "../domain/queries.js";
 import { PaginationResponseSchema, TextFilterMethod, TimestampFilterMethod, type PaginationRequest, type PaginationResponse } from "../../gen/zitadel/filter/v2/filter_pb.js";
 
 const MAX_TIMESTAMP_SECONDS = 253402300799n; // 9999-12-31T23:59:59Z, the protobuf JSON limit
@@ -80,8 +81,9 @@ export function timeMatchFromProto(field: string, m: TimestampFilterMethod): Tim
   return TIME_MATCH[checkEnum(field, m, TimestampFilterMethod)];
 }
 
-/** Checks a list of ids: each 1..200 code points, no duplicates. */
+/** Checks a list of ids: at most 1000, each 1..200 code points, no duplicates. */
 export function checkIdList(field: string, ids: readonly string[]): string[] {
+  checkListSize(field, ids);
   const seen = new Set<string>();
   ids.forEach((id, i) => {
     if (id === "") throw invalidArgument(`${field}[${i}]`, "must not be empty");
@@ -90,4 +92,18 @@ export function checkIdList(field: string, ids: readonly string[]): string[] {
     seen.add(id);
   });
   return [...ids];
+}
+
+/**
+ * Refuses lists longer than {@link MAX_LIST_ITEMS}: each value is one bound parameter of one SQL statement,
+ * and SQLite refuses more than 32766 of them (which was an INTERNAL error).
+ */
+export function checkListSize(field: string, items: readonly unknown[]): void {
+  if (items.length > MAX_LIST_ITEMS) throw invalidArgument(field, `must hold at most ${MAX_LIST_ITEMS} values, got ${items.length}`);
+}
+
+/** Checks the filters of a list request: at most {@link MAX_FILTERS}, combined in one SQL statement. */
+export function checkFilters<T>(filters: readonly T[]): readonly T[] {
+  if (filters.length > MAX_FILTERS) throw invalidArgument("filters", `must hold at most ${MAX_FILTERS} filters, got ${filters.length}`);
+  return filters;
 }

@@ -3,7 +3,7 @@ import { invalidArgument } from "../domain/errors.js";
 import { conditionFromExecutionId, executionId, type Condition, type ExecutionKind } from "../domain/condition.js";
 import type { ExecutionFilter, ExecutionQuery, ExecutionSort } from "../domain/queries.js";
 import type { ExecutionRecord } from "../store/execution-store.js";
-import { checkEnum, checkIdList, pageFromProto, timestampFromDate } from "./convert-common.js";
+import { checkEnum, checkFilters, checkIdList, checkListSize, pageFromProto, timestampFromDate } from "./convert-common.js";
 import {
   ConditionSchema,
   EventExecutionSchema,
@@ -109,6 +109,7 @@ function filterFromProto(f: ExecutionSearchFilter, i: number): ExecutionFilter {
   const field = `filters[${i}]`;
   switch (f.filter.case) {
     case "inConditionsFilter":
+      checkListSize(`${field}.in_conditions_filter.conditions`, f.filter.value.conditions);
       // Only shape is checked: a condition naming nothing known simply matches nothing.
       return { by: "ids", ids: f.filter.value.conditions.map((c, j) => executionId(conditionFromProto(`${field}.in_conditions_filter.conditions[${j}]`, c))) };
     case "executionTypeFilter": {
@@ -128,5 +129,5 @@ function filterFromProto(f: ExecutionSearchFilter, i: number): ExecutionFilter {
 /** Validates a ListExecutionsRequest. */
 export function executionQueryFromProto(req: ListExecutionsRequest): ExecutionQuery {
   const column = checkEnum("sorting_column", req.sortingColumn ?? ExecutionFieldName.UNSPECIFIED, ExecutionFieldName);
-  return { filters: req.filters.map(filterFromProto), sort: SORT[column], page: pageFromProto(req.pagination) };
+  return { filters: checkFilters(req.filters).map(filterFromProto), sort: SORT[column], page: pageFromProto(req.pagination) };
 }

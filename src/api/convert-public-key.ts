@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { invalidArgument } from "../domain/errors.js";
 import type { PublicKeyFilter, PublicKeyQuery, PublicKeySort } from "../domain/queries.js";
 import type { PublicKeyRecord } from "../store/public-key-store.js";
-import { checkEnum, checkIdList, dateFromTimestamp, pageFromProto, timeMatchFromProto, timestampFromDate } from "./convert-common.js";
+import { checkEnum, checkFilters, checkIdList, dateFromTimestamp, pageFromProto, timeMatchFromProto, timestampFromDate } from "./convert-common.js";
 import { PublicKeySchema, type PublicKey } from "../../gen/zitadel/action/v2/target_pb.js";
 import { PublicKeyFieldName, type PublicKeySearchFilter } from "../../gen/zitadel/action/v2/query_pb.js";
 import type { ListPublicKeysRequest } from "../../gen/zitadel/action/v2/action_service_pb.js";
@@ -51,5 +51,5 @@ function filterFromProto(f: PublicKeySearchFilter, i: number): PublicKeyFilter {
 /** Validates the query part of a ListPublicKeysRequest. */
 export function publicKeyQueryFromProto(req: ListPublicKeysRequest): PublicKeyQuery {
   const column = checkEnum("sorting_column", req.sortingColumn, PublicKeyFieldName);
-  return { filters: req.filters.map(filterFromProto), sort: SORT[column], page: pageFromProto(req.pagination) };
+  return { filters: checkFilters(req.filters).map(filterFromProto), sort: SORT[column], page: pageFromProto(req.pagination) };
 }

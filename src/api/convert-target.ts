@@ -15,7 +15,7 @@ import {
 } from "../domain/target.js";
 import type { TargetFilter, TargetQuery, TargetSort } from "../domain/queries.js";
 import { checkEndpointUrl } from "../net/address-policy.js";
-import { checkEnum, checkIdList, durationFromMs, msFromDuration, pageFromProto, textMatchFromProto, timestampFromDate } from "./convert-common.js";
+import { checkEnum, checkFilters, checkIdList, durationFromMs, msFromDuration, pageFromProto, textMatchFromProto, timestampFromDate } from "./convert-common.js";
 import { PayloadType, TargetSchema, RESTWebhookSchema, RESTCallSchema, RESTAsyncSchema, type Target as ProtoTarget } from "../../gen/zitadel/action/v2/target_pb.js";
 import { TargetFieldName, type TargetSearchFilter } from "../../gen/zitadel/action/v2/query_pb.js";
 import type { CreateTargetRequest, ListTargetsRequest, UpdateTargetRequest } from "../../gen/zitadel/action/v2/action_service_pb.js";
@@ -133,5 +133,5 @@ function targetFilterFromProto(f: TargetSearchFilter, i: number): TargetFilter {
 /** Validates a ListTargetsRequest. */
 export function targetQueryFromProto(req: ListTargetsRequest): TargetQuery {
   const column = checkEnum("sorting_column", req.sortingColumn ?? TargetFieldName.UNSPECIFIED, TargetFieldName);
-  return { filters: req.filters.map(targetFilterFromProto), sort: SORT[column], page: pageFromProto(req.pagination) };
+  return { filters: checkFilters(req.filters).map(targetFilterFromProto), sort: SORT[column], page: pageFromProto(req.pagination) };
 }

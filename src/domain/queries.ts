@@ -51,3 +51,8 @@ export interface Paged<T> {
   total: number;
   items: T[];
 }
+
+/** Most filters one list request may combine (each becomes part of one SQL statement). */
+export const MAX_FILTERS = 20;
+/** Most values one list of ids (or conditions) may hold, in a filter or in an execution's targets. */
+export const MAX_LIST_ITEMS = 1000;

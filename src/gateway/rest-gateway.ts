@@ -8,6 +8,7 @@ import { createAsyncIterable, readAllBytes, type UniversalHandler, type Universa
 import { codeFromHttpStatus, errorFromJsonBytes } from "@connectrpc/connect/protocol-connect";
 import { universalRequestFromNodeRequest } from "@connectrpc/connect-node";
 import { createHttpRouteTable, type HttpRoute, type PathParam } from "./http-rules.js";
+import { parseJsonBody } from "./json-body.js";
 import { requestJson } from "./request-json.js";
 import { httpStatusFromCode, statusBytes } from "./status.js";
 
@@ -97,6 +98,9 @@ export function createRestGateway(options: RestGatewayOptions): RestGateway {
       const json = await readRequestJson(req, found.route, found.params, query, options.readMaxBytes);
       const uReq = universalRequestFromNodeRequest(req, res, undefined, options.contextValues?.(req));
       const bytes = new TextEncoder().encode(JSON.stringify(json));
+      // Re-encoding can grow a body that was within the limit ("1e9" is written out as 1000000000); the handler
+      // would then refuse it as RESOURCE_EXHAUSTED with a size the client never sent, and REST would say 429.
+      if (bytes.byteLength > options.readMaxBytes) throw tooLarge(options.readMaxBytes, "once re-encoded as protobuf JSON");
       const uRes = await handler({
         ...uReq,
         method: "POST",
@@ -125,8 +129,8 @@ async function readRequestJson(req: NodeRequest, route: HttpRoute, params: PathP
   return requestJson(route, body, params, query);
 }
 
-function tooLarge(limit: number): ConnectError {
-  return restError(`request body is larger than the limit of ${limit} bytes`, Code.ResourceExhausted, 413);
+function tooLarge(limit: number, when?: string): ConnectError {
+  return restError(`request body is larger than the limit of ${limit} bytes${when ? ` ${when}` : ""}`, Code.ResourceExhausted, 413);
 }
 
 // Event-based on purpose: leaving a for-await loop early destroys the request, and with it the socket, so the
@@ -180,22 +184,6 @@ function decompress(raw: Buffer, encoding: string | undefined, limit: number): P
     };
     (codec as (buf: InputType, opts: ZlibOptions, cb: typeof done) => void)(raw, { maxOutputLength: limit }, done);
   });
-}
-
-/** Parses a REST body: empty means `{}`-like absence; otherwise strict UTF-8 and JSON, with a clear message. */
-function parseJsonBody(bytes: Uint8Array): JsonValue | undefined {
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    throw new ConnectError("request body is not valid UTF-8", Code.InvalidArgument);
-  }
-  if (text.trim() === "") return undefined;
-  try {
-    return JSON.parse(text) as JsonValue;
-  } catch (e) {
-    throw new ConnectError(`request body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`, Code.InvalidArgument);
-  }
 }
 
 // Caller headers (authorization, x-forwarded-for, host, origin, timeouts...) pass through; the message headers
