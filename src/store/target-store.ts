@@ -105,7 +105,9 @@ export function createTargetStore(db: Db, deps: TargetStoreDeps): TargetStore {
   const dataVersion = db.prepare("PRAGMA data_version").pluck();
   // Opened keys per target: every target call needs them, and reading + opening costs ~100 µs.
   // Cleared when this store rotates or deletes, and when another connection wrote (data_version).
-  const opened = new Map<string, Array<{ key: string; sealed: string; expiresAt: number | null }>>();
+  // `key` is opened on first use, so callers that need only the sealed form (the outbox, the admin CLI
+  // without a master key) never open anything.
+  const opened = new Map<string, Array<{ key?: string; sealed: string; expiresAt: number | null }>>();
   let openedVersion: unknown;
   const openedSealed = new Map<string, string>();
   const MAX_OPENED = 10_000;
@@ -117,7 +119,7 @@ export function createTargetStore(db: Db, deps: TargetStoreDeps): TargetStore {
     }
     let keys = opened.get(id);
     if (!keys) {
-      keys = allKeys.all(id).map((r) => ({ key: deps.secrets.open(r.key_enc, aad(id)), sealed: r.key_enc, expiresAt: r.expires_at }));
+      keys = allKeys.all(id).map((r) => ({ sealed: r.key_enc, expiresAt: r.expires_at }));
       if (opened.size >= MAX_OPENED) opened.clear();
       opened.set(id, keys);
     }
@@ -266,7 +268,7 @@ export function createTargetStore(db: Db, deps: TargetStoreDeps): TargetStore {
       const t = now.getTime();
       return openedKeys(id)
         .filter((k) => k.expiresAt === null || k.expiresAt > t)
-        .map((k) => k.key);
+        .map((k) => (k.key ??= deps.secrets.open(k.sealed, aad(id))));
     },
     sealedSigningKeys(id, now) {
       // From the same cache as signingKeys: the outbox asks once per event and target.
