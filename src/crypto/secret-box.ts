@@ -40,18 +40,20 @@ function fromBase64Url(s: string): Buffer {
 
 /** CSPRNG output fetched in bulk: one randomBytes call per 256 IVs instead of one each (each bit is used once). */
 const IV_POOL_BYTES = IV_BYTES * 256;
-let ivPool = Buffer.alloc(0);
-let ivPoolAt = 0;
 
-/** The next 12 unused random bytes; the pool is replaced, never refilled in place, so a returned IV never changes. */
-function freshIv(): Buffer {
-  if (ivPoolAt + IV_BYTES > ivPool.length) {
-    ivPool = randomBytes(IV_POOL_BYTES);
-    ivPoolAt = 0;
-  }
-  const iv = ivPool.subarray(ivPoolAt, ivPoolAt + IV_BYTES);
-  ivPoolAt += IV_BYTES;
-  return iv;
+/** A source of fresh 12-byte IVs; the pool is replaced, never refilled in place, so a returned IV never changes. */
+function createIvSource(): () => Buffer {
+  let pool = Buffer.alloc(0);
+  let at = 0;
+  return () => {
+    if (at + IV_BYTES > pool.length) {
+      pool = randomBytes(IV_POOL_BYTES);
+      at = 0;
+    }
+    const iv = pool.subarray(at, at + IV_BYTES);
+    at += IV_BYTES;
+    return iv;
+  };
 }
 
 /** Creates an AES-256-GCM secret box keyed by a subkey derived (HKDF-SHA256) from the 32-byte master key. */
@@ -59,6 +61,9 @@ export function createSecretBox(masterKey: Uint8Array): SecretBox {
   if (masterKey.length !== KEY_BYTES) throw new Error(`secret box: master key must be ${KEY_BYTES} bytes`);
   // A KeyObject once: passing a Buffer makes every cipher call probe it as a key type (measured ~10x slower).
   const key = createSecretKey(Buffer.from(hkdfSync("sha256", masterKey, new Uint8Array(0), HKDF_INFO, KEY_BYTES)));
+
+  // Per box, not per module: no shared mutable state between instances (design.md).
+  const freshIv = createIvSource();
 
   return {
     seal(plaintext, aad) {
