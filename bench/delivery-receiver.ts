@@ -20,6 +20,10 @@ process.on("message", (m) => {
   if (m === "reset") {
     count = 0;
     latencies.length = 0;
-  } else if (m === "report") process.send?.({ count, latencies });
+  } else if (m === "count") process.send?.({ count });
+  else if (m === "report") {
+    const cpu = process.cpuUsage();
+    process.send?.({ count, latencies, cpuUs: cpu.user + cpu.system });
+  }
 });
 process.on("SIGTERM", () => server.close(() => process.exit(0)));
