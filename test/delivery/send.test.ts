@@ -49,9 +49,9 @@ describe("sendDelivery", () => {
     expect(retryAfterMs).toBeUndefined();
   });
 
-  it("keeps the payload sealed at rest and sends it opened; plain JSON rows (older versions, the admin CLI) are sent as they are", async () => {
+  it("keeps async payloads sealed at rest and sends them opened; plain JSON rows (events, older versions, the admin CLI) are sent as they are", async () => {
     const { snapshot } = f.target("/sealed");
-    const id = f.enqueue(snapshot, { secret: "s3cr3t-value" });
+    const id = f.enqueue(snapshot, { secret: "s3cr3t-value" }, undefined, "async");
     const stored = f.stores.db.prepare("SELECT payload FROM deliveries WHERE id = ?").get(id) as { payload: string };
     expect(stored.payload).not.toContain("s3cr3t-value");
     expect(stored.payload.startsWith("v1.")).toBe(true);
@@ -60,6 +60,15 @@ describe("sendDelivery", () => {
     f.stores.db.prepare("UPDATE deliveries SET payload = ? WHERE id <> ?").run('{"plain":true}', id);
     for (const job of f.deliveries.claim(2)) await f.send(job);
     expect(f.receiver.on("/sealed").map((c) => c.body.toString()).sort()).toEqual(['{"plain":true}', '{"secret":"s3cr3t-value"}']);
+  });
+
+  it("stores event payloads plain, as the events table already holds them, and sends them unchanged", async () => {
+    const { snapshot } = f.target("/plain-event");
+    const id = f.enqueue(snapshot, { event: "body" });
+    const stored = f.stores.db.prepare("SELECT payload FROM deliveries WHERE id = ?").get(id) as { payload: string };
+    expect(stored.payload).toBe('{"event":"body"}');
+    for (const job of f.deliveries.claim(1)) await f.send(job);
+    expect(f.receiver.on("/plain-event").map((c) => c.body.toString())).toEqual(['{"event":"body"}']);
   });
 
   it("signs with every key still valid during a rotation grace period", async () => {
@@ -144,8 +153,8 @@ describe("sendDelivery", () => {
 
     it("when the stored payload cannot be opened (sealed under another master key, or moved to another job)", async () => {
       const { snapshot } = f.target("/badpayload");
-      const first = f.enqueue(snapshot, { n: 1 });
-      f.enqueue(snapshot, { n: 2 });
+      const first = f.enqueue(snapshot, { n: 1 }, undefined, "async");
+      f.enqueue(snapshot, { n: 2 }, undefined, "async");
       // Swap the sealed payloads of the two rows: each is bound to its own job id.
       const rows = f.stores.db.prepare("SELECT n, payload FROM deliveries ORDER BY n").all() as { n: number; payload: string }[];
       const put = f.stores.db.prepare("UPDATE deliveries SET payload = ? WHERE n = ?");

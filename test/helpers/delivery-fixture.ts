@@ -69,8 +69,8 @@ export async function deliveryFixture() {
     return { snapshot, signingKey };
   }
 
-  function enqueue(snapshot: TargetSnapshot, payload: unknown, orderingKey?: string): string {
-    return deliveries.enqueue({ kind: "event", executionId: "event/demo.tick", target: snapshot, payload: JSON.stringify(payload), ...(orderingKey ? { orderingKey } : {}) });
+  function enqueue(snapshot: TargetSnapshot, payload: unknown, orderingKey?: string, kind: "event" | "async" = "event"): string {
+    return deliveries.enqueue({ kind, executionId: "event/demo.tick", target: snapshot, payload: JSON.stringify(payload), ...(orderingKey ? { orderingKey } : {}) });
   }
 
   /** Starts a worker with the fixture's store, sender, clock and batched transactions; overrides win. */
