@@ -14,7 +14,7 @@ export interface DeliveryWorkerDeps {
   deliveries: Pick<DeliveryStore, "claim" | "finish" | "releaseInFlight" | "nextDueAt">;
   /**
    * Runs `fn` in one store transaction, e.g. `(fn) => db.transaction(fn)()`, so a round's finished attempts
-   * and its next claim commit together: one fsync per round instead of one per attempt (default: no batching).
+   * commit together: one commit per round instead of one per attempt (default: no batching).
    */
   transaction?: <T>(fn: () => T) => T;
   /** Makes one attempt; {@link createDeliverySender} in production. */
@@ -152,27 +152,31 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     }
   }
 
-  /** One round in one transaction: recover if still needed, release leftovers, record attempts, claim. */
+  /**
+   * One round: recover if still needed, release leftovers and record attempts in one transaction, then claim
+   * (a read, outside it: a claim only registers the jobs once it has returned them, so nothing is stranded).
+   */
   function round(): void {
     const batch = finished.splice(0);
     const releasing = [...toRelease];
     const limit = mayClaim ? concurrency - sending.size : 0;
-    let jobs: Delivery[];
-    try {
-      jobs = tx(() => {
-        // Whatever a crashed process left in flight may or may not have reached its target: send it again.
-        if (!recovered) store.releaseInFlight();
-        if (releasing.length > 0) store.releaseInFlight(releasing);
-        for (const f of batch) store.finish(f.job, f.attempt, f.next);
-        return limit > 0 ? store.claim(limit, slots.busy()) : [];
-      });
-    } catch (e) {
-      settle(batch);
-      throw e;
+    if (!recovered || releasing.length > 0 || batch.length > 0) {
+      try {
+        tx(() => {
+          // Whatever a crashed process left in flight may or may not have reached its target: send it again.
+          if (!recovered) store.releaseInFlight();
+          if (releasing.length > 0) store.releaseInFlight(releasing);
+          for (const f of batch) store.finish(f.job, f.attempt, f.next);
+        });
+      } catch (e) {
+        settle(batch);
+        throw e;
+      }
     }
     recovered = true;
     for (const id of releasing) toRelease.delete(id);
     for (const f of batch) notify(f);
+    const jobs = limit > 0 ? store.claim(limit, slots.busy()) : [];
     for (const job of jobs) if (slots.acquire(job)) begin(job);
     // A full batch may have parked jobs behind a target that just became busy: claim again for others.
     mayClaim = limit > 0 && jobs.length === limit;

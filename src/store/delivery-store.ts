@@ -31,13 +31,21 @@ export interface DeliveryQuery {
   page: Page;
 }
 
-/** The outbox: delivery jobs and their attempts. */
+/**
+ * The outbox: delivery jobs and their attempts.
+ *
+ * "In flight" lives in this store's memory, not in the job's row: a claim is a read, and only the outcome is
+ * written (one row write per delivered job). A claimed job's row stays `pending`, so a crash re-sends it,
+ * which is exactly what at-least-once asks of jobs that were in flight; every read here reports it as
+ * `in_flight` while this process holds it. One process claims from a database at a time (its worker).
+ */
 export interface DeliveryStore {
   /** Adds a job; call inside the transaction that produced it. Returns its id (the webhook-id). */
   enqueue(job: NewDelivery): string;
   /**
-   * Marks up to `limit` due jobs in flight and returns them, oldest first. A job waits while an earlier
-   * job with the same ordering key and target is not final; targets in `busyTargets` are skipped.
+   * Takes up to `limit` due jobs in flight and returns them, oldest first. A job waits while an earlier
+   * job with the same ordering key and target is not final; targets in `busyTargets` are skipped. Writes
+   * nothing: the jobs are held in memory until {@link finish} or {@link releaseInFlight}.
    */
   claim(limit: number, busyTargets?: ReadonlySet<string>): Delivery[];
   /**
@@ -45,7 +53,10 @@ export interface DeliveryStore {
    * row number of a claimed job (the worker's way: no lookup through the id index). A job that is gone is skipped.
    */
   finish(job: string | Pick<Delivery, "n">, attempt: DeliveryAttempt, next: { state: "delivered" } | { state: "pending"; at: Date } | { state: "dead"; reason: string }): void;
-  /** Puts in-flight jobs back to pending (start-up after a crash, or a graceful stop). */
+  /**
+   * Puts in-flight jobs back to pending: the named ones, or all (start-up; this also clears rows an older
+   * version marked `in_flight` in the database).
+   */
   releaseInFlight(ids?: readonly string[]): number;
   get(id: string): (Delivery & { attemptLog: DeliveryAttempt[] }) | undefined;
   list(query: DeliveryQuery): Paged<Delivery>;
@@ -79,6 +90,9 @@ interface Row {
   updated_at: number;
   last_status: number | null;
   last_error: string | null;
+  success_started_at: number | null;
+  success_latency_ms: number | null;
+  success_response_body: string | null;
 }
 
 interface AttemptRow {
@@ -137,6 +151,15 @@ function rowToDelivery(r: Row, state: DeliveryState = r.state): Delivery {
   return d;
 }
 
+/** The successful attempt a delivered job carries on its row (migration 3), if any. */
+function successAttempt(r: Row): DeliveryAttempt | undefined {
+  if (r.success_started_at === null) return undefined;
+  const a: DeliveryAttempt = { attempt: r.attempts, startedAt: new Date(r.success_started_at), latencyMs: r.success_latency_ms ?? 0, outcome: "ok" };
+  if (r.last_status !== null) a.status = r.last_status;
+  if (r.success_response_body !== null) a.responseBody = r.success_response_body;
+  return a;
+}
+
 function rowToAttempt(r: AttemptRow): DeliveryAttempt {
   const a: DeliveryAttempt = { attempt: r.attempt, startedAt: new Date(r.started_at), latencyMs: r.latency_ms, outcome: r.outcome };
   if (r.status !== null) a.status = r.status;
@@ -153,17 +176,17 @@ export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => s
   );
   // Oldest due first; an ordered job waits for earlier open jobs of its aggregate and target; targets
   // at their concurrency limit are excluded in SQL so a long backlog of one target cannot starve others.
-  const due = db.prepare<[number, string, number], Row>(
+  // Jobs this process holds in flight are pending rows too: left out by row number (json_each of the held set).
+  const due = db.prepare<[number, string, string, number], Row>(
     `SELECT d.* FROM deliveries d
      WHERE d.state = 'pending' AND d.next_attempt_at <= ?
        AND d.target_id NOT IN (SELECT value FROM json_each(?))
+       AND d.n NOT IN (SELECT value FROM json_each(?))
        AND (d.ordering_key IS NULL OR NOT EXISTS (
          SELECT 1 FROM deliveries e WHERE e.target_id = d.target_id AND e.ordering_key = d.ordering_key
            AND e.n < d.n AND e.state IN ('pending', 'in_flight')))
      ORDER BY d.next_attempt_at, d.n LIMIT ?`,
   );
-  // One statement for the whole claimed batch (json_each of their row numbers) rather than one per row.
-  const markInFlight = db.prepare("UPDATE deliveries SET state = 'in_flight', updated_at = ? WHERE n IN (SELECT value FROM json_each(?))");
   const byId = db.prepare<[string], Row>("SELECT * FROM deliveries WHERE id = ?");
   const attemptsOf = db.prepare<[number], AttemptRow>("SELECT * FROM delivery_attempts WHERE delivery_n = ? ORDER BY attempt");
   // Keyed by the row number (the table's rowid), with positional parameters: the worker's per-attempt writes.
@@ -172,15 +195,41 @@ export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => s
     `UPDATE deliveries SET state = ?, attempts = ?, next_attempt_at = COALESCE(?, next_attempt_at), updated_at = ?,
        last_status = ?, last_error = ? WHERE n = ?`,
   );
+  // A success ends the job: its attempt goes on the row, so delivering costs one row write (no attempt row).
+  const delivered = db.prepare<[number, number, number | null, number, number, string | null, number]>(
+    `UPDATE deliveries SET state = 'delivered', attempts = ?, updated_at = ?, last_status = ?, last_error = NULL,
+       success_started_at = ?, success_latency_ms = ?, success_response_body = ? WHERE n = ?`,
+  );
   const insertAttempt = db.prepare<[number, number, number, number, string, number | null, string | null, string | null]>(
     `INSERT INTO delivery_attempts (delivery_n, attempt, started_at, latency_ms, outcome, status, error, response_body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const rowNumber = db.prepare<[string], { n: number }>("SELECT n FROM deliveries WHERE id = ?");
-  const nextDue = db.prepare<[], { at: number | null }>("SELECT MIN(next_attempt_at) AS at FROM deliveries WHERE state = 'pending'");
+  const nextDue = db.prepare<[string], { at: number | null }>(
+    "SELECT MIN(next_attempt_at) AS at FROM deliveries WHERE state = 'pending' AND n NOT IN (SELECT value FROM json_each(?))",
+  );
   // Leaves delivered rows out, which grow without bound; the other states are ranges of the deliveries_due index.
   const openCounts = db.prepare<[], { state: DeliveryState; n: number }>(
     "SELECT state, COUNT(*) AS n FROM deliveries WHERE state IN ('pending', 'in_flight', 'dead') GROUP BY state",
   );
+  // Held jobs whose rows are still pending (a row deleted under a held job no longer counts).
+  const heldPending = db.prepare<[string], { n: number }>(
+    "SELECT COUNT(*) AS n FROM deliveries WHERE n IN (SELECT value FROM json_each(?)) AND state = 'pending'",
+  );
+
+  /** Jobs this process has claimed and not yet finished or released: row number -> job id. */
+  const held = new Map<number, string>();
+  const heldJson = () => (held.size === 0 ? "[]" : JSON.stringify([...held.keys()]));
+  const withHeld = (r: Row): Delivery => rowToDelivery(r, held.has(r.n) ? "in_flight" : r.state);
+  /** A state filter over the rows plus the held set: held jobs are pending rows reported as in flight. */
+  const stateFilter = (states: readonly DeliveryState[]): SqlPart => {
+    const ors: SqlPart[] = [];
+    const plain = states.filter((st) => st === "delivered" || st === "dead");
+    if (plain.length > 0) ors.push(inList("state", plain));
+    if (states.includes("pending")) ors.push({ sql: "(state = 'pending' AND n NOT IN (SELECT value FROM json_each(?)))", params: [heldJson()] });
+    if (states.includes("in_flight")) ors.push({ sql: "(state = 'in_flight' OR n IN (SELECT value FROM json_each(?)))", params: [heldJson()] });
+    if (ors.length === 0) return { sql: "0", params: [] };
+    return { sql: `(${ors.map((o) => o.sql).join(" OR ")})`, params: ors.flatMap((o) => o.params) };
+  };
 
   // Plain functions run inside the caller's transaction (the worker's round) without a savepoint each;
   // called on their own they get a transaction of their own.
@@ -189,19 +238,24 @@ export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => s
     return (...args: A): R => (db.inTransaction ? fn(...args) : wrapped(...args));
   };
 
-  const claim = inTransaction((limit: number, busy?: ReadonlySet<string>) => {
+  // A read: the claimed jobs are held in memory (registered only once the query has returned them).
+  const claim = (limit: number, busy?: ReadonlySet<string>): Delivery[] => {
     const now = deps.clock().getTime();
-    const rows = due.all(now, JSON.stringify(busy ? [...busy] : []), limit);
-    if (rows.length === 0) return [];
-    markInFlight.run(now, JSON.stringify(rows.map((r) => r.n)));
+    const rows = due.all(now, busy && busy.size > 0 ? JSON.stringify([...busy]) : "[]", heldJson(), limit);
+    for (const r of rows) held.set(r.n, r.id);
     return rows.map((r) => rowToDelivery(r, "in_flight"));
-  });
+  };
 
   const finish = inTransaction((job: string | Pick<Delivery, "n">, a: DeliveryAttempt, next: Parameters<DeliveryStore["finish"]>[2]) => {
     const n = typeof job === "string" ? rowNumber.get(job)?.n : job.n;
     if (n === undefined) return; // the job is gone
+    held.delete(n);
     const at = deps.clock().getTime();
     const status = a.status ?? null;
+    if (next.state === "delivered" && a.outcome === "ok") {
+      delivered.run(a.attempt, at, status, a.startedAt.getTime(), a.latencyMs, a.responseBody ?? null, n);
+      return;
+    }
     const error = next.state === "dead" ? next.reason : a.outcome === "ok" ? null : (a.error ?? a.outcome);
     const updated = update.run(next.state, a.attempt, next.state === "pending" ? next.at.getTime() : null, at, status, error, n);
     if (updated.changes === 0) return; // the job is gone
@@ -228,23 +282,39 @@ export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => s
       );
       return id;
     },
-    claim: (limit, busy) => claim(limit, busy),
+    claim,
     finish: (job, a, next) => finish(job, a, next),
     releaseInFlight(ids) {
       const at = deps.clock().getTime();
-      if (!ids) return db.prepare("UPDATE deliveries SET state = 'pending', updated_at = ? WHERE state = 'in_flight'").run(at).changes;
+      if (!ids) {
+        const count = held.size;
+        held.clear();
+        return count + db.prepare("UPDATE deliveries SET state = 'pending', updated_at = ? WHERE state = 'in_flight'").run(at).changes;
+      }
       if (ids.length === 0) return 0;
+      const wanted = new Set(ids);
+      let count = 0;
+      for (const [n, id] of held) {
+        if (!wanted.has(id)) continue;
+        held.delete(n);
+        count++;
+      }
+      // Rows an older version marked in flight, should one be named.
       const part = inList("id", ids);
-      return db.prepare(`UPDATE deliveries SET state = 'pending', updated_at = ? WHERE state = 'in_flight' AND ${part.sql}`).run(at, ...part.params).changes;
+      return count + db.prepare(`UPDATE deliveries SET state = 'pending', updated_at = ? WHERE state = 'in_flight' AND ${part.sql}`).run(at, ...part.params).changes;
     },
     get(id) {
       const row = byId.get(id);
-      return row && { ...rowToDelivery(row), attemptLog: attemptsOf.all(row.n).map(rowToAttempt) };
+      if (!row) return undefined;
+      const attemptLog = attemptsOf.all(row.n).map(rowToAttempt);
+      const success = successAttempt(row);
+      if (success) attemptLog.push(success);
+      return { ...withHeld(row), attemptLog };
     },
     list(q) {
       const parts: SqlPart[] = [];
       if (q.targetId !== undefined) parts.push({ sql: "target_id = ?", params: [q.targetId] });
-      if (q.states && q.states.length > 0) parts.push(inList("state", q.states));
+      if (q.states && q.states.length > 0) parts.push(stateFilter(q.states));
       if (q.eventType !== undefined) parts.push({ sql: "event_type = ?", params: [q.eventType] });
       if (q.createdFrom) parts.push({ sql: "created_at >= ?", params: [q.createdFrom.getTime()] });
       if (q.createdTo) parts.push({ sql: "created_at < ?", params: [q.createdTo.getTime()] });
@@ -252,10 +322,12 @@ export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => s
       const total = (db.prepare(`SELECT COUNT(*) AS n FROM deliveries WHERE ${where.sql}`).get(...where.params) as { n: number }).n;
       const dir = q.page.asc ? "ASC" : "DESC";
       const rows = db.prepare(`SELECT * FROM deliveries WHERE ${where.sql} ORDER BY n ${dir} LIMIT ? OFFSET ?`).all(...where.params, q.page.limit, q.page.offset) as Row[];
-      return { total, items: rows.map((r) => rowToDelivery(r)) };
+      return { total, items: rows.map(withHeld) };
     },
     retry(id) {
       const at = deps.clock().getTime();
+      const n = rowNumber.get(id)?.n;
+      if (n !== undefined && held.has(n)) return false; // in flight
       return db.prepare("UPDATE deliveries SET state = 'pending', next_attempt_at = ?, updated_at = ? WHERE id = ? AND state IN ('dead', 'pending')").run(at, at, id).changes === 1;
     },
     retryDead(filter) {
@@ -271,18 +343,19 @@ export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => s
       const counts = Object.fromEntries(
         (db.prepare("SELECT state, COUNT(*) AS n FROM deliveries GROUP BY state").all() as { state: DeliveryState; n: number }[]).map((r) => [r.state, r.n]),
       ) as Partial<Record<DeliveryState, number>>;
-      const oldest = nextDue.get()?.at;
+      const oldest = nextDue.get(heldJson())?.at;
       const now = deps.clock().getTime();
+      const inMemory = held.size === 0 ? 0 : heldPending.get(heldJson())!.n;
       return {
-        pending: counts.pending ?? 0,
-        inFlight: counts.in_flight ?? 0,
+        pending: (counts.pending ?? 0) - inMemory,
+        inFlight: (counts.in_flight ?? 0) + inMemory,
         delivered: counts.delivered ?? 0,
         dead: counts.dead ?? 0,
         oldestDueMs: oldest != null && oldest <= now ? now - oldest : 0,
       };
     },
     nextDueAt() {
-      const at = nextDue.get()?.at;
+      const at = nextDue.get(heldJson())?.at;
       return at == null ? undefined : new Date(at);
     },
     queueDepth() {
@@ -291,6 +364,9 @@ export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => s
         if (r.state === "in_flight") depth.inFlight = r.n;
         else if (r.state === "pending" || r.state === "dead") depth[r.state] = r.n;
       }
+      const inMemory = held.size === 0 ? 0 : heldPending.get(heldJson())!.n;
+      depth.pending -= inMemory;
+      depth.inFlight += inMemory;
       return depth;
     },
   };

@@ -124,4 +124,11 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (delivery_n, attempt)
   ) STRICT;
   `,
+  // 3: a successful attempt is recorded on its job (one row write per delivered job on the hot path);
+  // delivery_attempts keeps the failed ones (and, from older versions, successes too).
+  `
+  ALTER TABLE deliveries ADD COLUMN success_started_at INTEGER;
+  ALTER TABLE deliveries ADD COLUMN success_latency_ms REAL;
+  ALTER TABLE deliveries ADD COLUMN success_response_body TEXT;
+  `,
 ];

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { TargetSnapshot } from "../../src/domain/delivery.js";
 import { createDeliveryStore } from "../../src/store/delivery-store.js";
+import Database from "better-sqlite3";
+import { migrate } from "../../src/store/db.js";
+import { migrations } from "../../src/store/migrations.js";
 import { memoryStores } from "../helpers/store-fixtures.js";
 
 const snapshot: TargetSnapshot = {
@@ -56,5 +59,85 @@ describe("delivery store", () => {
     expect(a!.target).toEqual(snapshot);
     expect(Object.isFrozen(a!.target) && Object.isFrozen(a!.target.sealedSigningKeys)).toBe(true);
     expect(b!.target).toEqual(a!.target);
+  });
+});
+
+describe("delivery store: in flight is held in memory, a success is written on the job", () => {
+  const rowState = (s: ReturnType<typeof setup>, id: string) => (s.db.prepare("SELECT state FROM deliveries WHERE id = ?").get(id) as { state: string }).state;
+
+  it("claims without writing: the row stays pending (a crash re-sends it) while every read reports it in flight", () => {
+    const s = setup();
+    const [a, b] = [s.enqueue(), s.enqueue()];
+    const changesBefore = s.db.prepare("SELECT total_changes() AS n").get();
+    expect(s.deliveries.claim(1).map((j) => j.id)).toEqual([a]);
+    expect(s.db.prepare("SELECT total_changes() AS n").get()).toEqual(changesBefore);
+    expect(rowState(s, a)).toBe("pending");
+    expect(s.deliveries.get(a)?.state).toBe("in_flight");
+    expect(s.deliveries.stats()).toMatchObject({ pending: 1, inFlight: 1 });
+    expect(s.deliveries.queueDepth()).toEqual({ pending: 1, inFlight: 1, dead: 0 });
+    const page = { limit: 10, offset: 0, asc: true };
+    expect(s.deliveries.list({ states: ["in_flight"], page }).items.map((d) => [d.id, d.state])).toEqual([[a, "in_flight"]]);
+    expect(s.deliveries.list({ states: ["pending"], page }).items.map((d) => d.id)).toEqual([b]);
+    expect(s.deliveries.list({ states: ["pending", "in_flight"], page }).total).toBe(2);
+    expect(s.deliveries.list({ page }).items.map((d) => d.state)).toEqual(["in_flight", "pending"]);
+    // Not claimed twice, and not replayed from under the worker.
+    expect(s.deliveries.claim(10).map((j) => j.id)).toEqual([b]);
+    expect(s.deliveries.retry(a)).toBe(false);
+  });
+
+  it("hands a released job out again, and a start-up release drops everything held", () => {
+    const s = setup();
+    const [a, b] = [s.enqueue(), s.enqueue()];
+    s.deliveries.claim(2);
+    expect(s.deliveries.releaseInFlight([a])).toBe(1);
+    expect(s.deliveries.get(a)?.state).toBe("pending");
+    expect(s.deliveries.claim(10).map((j) => j.id)).toEqual([a]);
+    expect(s.deliveries.releaseInFlight()).toBe(2);
+    expect(s.deliveries.claim(10).map((j) => j.id)).toEqual([a, b]);
+  });
+
+  it("records a success on the job row only, and lists it after the failed attempts before it", () => {
+    const s = setup();
+    const id = s.enqueue();
+    const [job] = s.deliveries.claim(1);
+    s.deliveries.finish(job!, { ...s.attempt(1), outcome: "http_error", status: 503, error: "target answered 503" }, { state: "pending", at: s.clock() });
+    const [again] = s.deliveries.claim(1);
+    s.deliveries.finish(again!, { ...s.attempt(2), responseBody: "thanks" }, { state: "delivered" });
+    expect(s.db.prepare("SELECT attempt, outcome FROM delivery_attempts").all()).toEqual([{ attempt: 1, outcome: "http_error" }]);
+    expect(rowState(s, id)).toBe("delivered");
+    expect(s.deliveries.get(id)).toMatchObject({
+      state: "delivered",
+      attempts: 2,
+      lastStatus: 200,
+      attemptLog: [
+        { attempt: 1, outcome: "http_error", status: 503, error: "target answered 503" },
+        { attempt: 2, outcome: "ok", status: 200, latencyMs: 1.5, responseBody: "thanks", startedAt: s.clock() },
+      ],
+    });
+    expect(s.deliveries.get(id)).not.toHaveProperty("lastError");
+    expect(s.deliveries.stats()).toMatchObject({ pending: 0, inFlight: 0, delivered: 1 });
+  });
+});
+
+describe("delivery store over a database from schema version 2", () => {
+  it("reads old successes from the attempt log once, and puts rows marked in flight back to pending", () => {
+    const db = new Database(":memory:");
+    db.pragma("foreign_keys = ON");
+    for (const sql of migrations.slice(0, 2)) db.exec(sql);
+    db.pragma("user_version = 2");
+    const insert = db.prepare(
+      `INSERT INTO deliveries (id, kind, execution_id, target_id, target, payload, state, attempts, next_attempt_at, created_at, updated_at, last_status)
+       VALUES (?, 'event', 'event/x', 't1', ?, '{}', ?, ?, 0, 0, 0, ?)`,
+    );
+    const old = insert.run("old-delivered", JSON.stringify(snapshot), "delivered", 1, 200).lastInsertRowid;
+    db.prepare("INSERT INTO delivery_attempts (delivery_n, attempt, started_at, latency_ms, outcome, status) VALUES (?, 1, 0, 2, 'ok', 200)").run(old);
+    insert.run("old-in-flight", JSON.stringify(snapshot), "in_flight", 0, null);
+    migrate(db);
+    const s = memoryStores(db);
+    const deliveries = createDeliveryStore(db, { clock: s.clock, newId: () => "new" });
+    expect(deliveries.get("old-delivered")?.attemptLog).toEqual([{ attempt: 1, startedAt: new Date(0), latencyMs: 2, outcome: "ok", status: 200 }]);
+    expect(deliveries.get("old-in-flight")?.state).toBe("in_flight");
+    expect(deliveries.releaseInFlight()).toBe(1);
+    expect(deliveries.claim(10).map((j) => j.id)).toEqual(["old-in-flight"]);
   });
 });
