@@ -3,6 +3,7 @@ import type { Config } from "./config.js";
 import type { Logger } from "pino";
 import type { Tracer } from "@opentelemetry/api";
 import { openDatabase } from "./store/db.js";
+import { startCheckpointer } from "./store/checkpointer.js";
 import { loadMasterKey } from "./crypto/master-key.js";
 import { createTokenStore } from "./store/token-store.js";
 import { createIdGenerator } from "./ids.js";
@@ -53,6 +54,11 @@ export async function startTether(config: Config, log: Logger, options: StartOpt
   if (masterKey.source === "generated")
     log.warn({ path: join(config.dataDir, "master.key") }, "generated a new master key; back it up with the database, or set TETHER_MASTER_KEY");
   const db = openDatabase({ path: join(config.dataDir, "tether.db") });
+  const checkpointer = startCheckpointer(db, { onError: (err) => log.warn({ err }, "background WAL checkpoints stopped; the writer checkpoints again") });
+  const closeDb = async () => {
+    await checkpointer.close();
+    db.close();
+  };
   const executions = config.executions && options.executions !== false;
   if (!executions)
     log.warn(
@@ -115,11 +121,11 @@ export async function startTether(config: Config, log: Logger, options: StartOpt
         // the HTTP client closes only after the last RPC, whose executions may still call targets.
         await Promise.all([server.close(), app.engine.stopDelivery()]);
         await app.engine.close();
-        db.close();
+        await closeDb();
       },
     };
   } catch (e) {
-    db.close();
+    await closeDb();
     throw e;
   }
 }
