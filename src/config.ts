@@ -33,6 +33,8 @@ export interface Config {
   executions: boolean;
   /** False turns gRPC server reflection off (`TETHER_REFLECTION=off`). */
   reflection: boolean;
+  /** How long delivered and dead outbox jobs are kept, in ms; 0 keeps them for ever. */
+  retention: { deliveredMs: number; deadMs: number };
 }
 
 /** Documentation of one environment variable, for the README and `--help`-style output. */
@@ -70,6 +72,16 @@ export const configVariables: readonly ConfigVariable[] = [
     default: "on",
     description: "gRPC server reflection (v1, v1alpha) without a token; off hides the schemas of every mounted service, host services included.",
   },
+  {
+    name: "TETHER_DELIVERED_RETENTION_HOURS",
+    default: "168",
+    description: "Hours a delivered outbox job (and its attempt log) is kept after its last attempt; 0 keeps them for ever.",
+  },
+  {
+    name: "TETHER_DEAD_RETENTION_HOURS",
+    default: "720",
+    description: "Hours a dead-lettered job is kept for inspection and replay after its last attempt; 0 keeps them for ever.",
+  },
 ];
 
 /** Invalid configuration; the message lists every problem, one per line. */
@@ -81,6 +93,8 @@ export class ConfigError extends Error {
 }
 
 const MAX_READ_BYTES = 1024 * 1024 * 1024;
+/** Ten years: longer is "for ever" (0), and the cut-off must stay a valid date. */
+const MAX_RETENTION_HOURS = 87_600;
 
 /** Reads the configuration from `env` (usually process.env); empty values count as unset. Throws {@link ConfigError}. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
@@ -115,6 +129,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (jwtAlg !== jwtAlgRaw) problems.push(`TETHER_JWT_ALG must be ES256 or RS256, got ${JSON.stringify(jwtAlgRaw)}`);
   const executions = parseOnOff(get("TETHER_EXECUTIONS"), "TETHER_EXECUTIONS", problems);
   const reflection = parseOnOff(get("TETHER_REFLECTION"), "TETHER_REFLECTION", problems);
+  const deliveredHours = integer("TETHER_DELIVERED_RETENTION_HOURS", 168, 0, MAX_RETENTION_HOURS);
+  const deadHours = integer("TETHER_DEAD_RETENTION_HOURS", 720, 0, MAX_RETENTION_HOURS);
 
   const config: Config = {
     port,
@@ -127,6 +143,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     jwtAlg,
     executions,
     reflection,
+    retention: { deliveredMs: deliveredHours * 3600_000, deadMs: deadHours * 3600_000 },
   };
   // The master key is passed through untouched (not trimmed: it is decoded elsewhere) and never echoed.
   const masterKey = env["TETHER_MASTER_KEY"];

@@ -86,7 +86,7 @@ export async function startTether(config: Config, log: Logger, options: StartOpt
       ...(executions ? {} : { executions: false }),
       ...(config.reflection ? {} : { reflection: false }),
       ...(options.eventTypes ? { eventTypes: options.eventTypes } : {}),
-      ...(options.delivery ? { delivery: options.delivery } : {}),
+      delivery: { retention: config.retention, ...options.delivery },
       ...(options.tracer ? { tracer: options.tracer } : {}),
       ...(options.processMetrics === false ? { processMetrics: false } : {}),
       onTargetCall: (r) => log.debug(r, "target called"),

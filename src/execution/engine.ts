@@ -10,6 +10,7 @@ import type { DeliveryStore } from "../store/delivery-store.js";
 import { createOutbox } from "./outbox.js";
 import { createDeliveryWorker, type DeliveryNext } from "../delivery/worker.js";
 import { createDeliverySender } from "../delivery/send.js";
+import { createRetentionSweeper, type RetentionPolicy } from "../delivery/retention.js";
 import type { Delivery, DeliveryAttempt, RetryPolicy } from "../domain/delivery.js";
 
 /** Settings of the durable delivery worker. */
@@ -19,8 +20,12 @@ export interface DeliveryOptions {
   concurrency?: number;
   /** Attempts in flight at once to one target (default 8). */
   perTargetConcurrency?: number;
-  /** False: enqueue only, never send (a node that only serves the API); default true. */
+  /** False: enqueue only, never send nor sweep (a node that only serves the API); default true. */
   worker?: boolean;
+  /** How long delivered and dead jobs are kept (default 7 and 30 days, see DEFAULT_RETENTION). */
+  retention?: RetentionPolicy;
+  /** Time between retention sweeps, in ms (default 60 s). */
+  sweepIntervalMs?: number;
 }
 import type { SecretBox } from "../crypto/secret-box.js";
 import { createChangeWatch } from "../store/change-watch.js";
@@ -108,6 +113,13 @@ export function createExecutionEngine(deps: ExecutionEngineDeps): ExecutionEngin
     ...(deps.onDelivery ? { onResult: deps.onDelivery } : {}),
     ...(deps.onError ? { onError: deps.onError } : {}),
   });
+  const sweeper = createRetentionSweeper({
+    deliveries: deps.deliveries,
+    clock: deps.clock,
+    ...(deps.delivery?.retention ? { policy: deps.delivery.retention } : {}),
+    ...(deps.delivery?.sweepIntervalMs ? { intervalMs: deps.delivery.sweepIntervalMs } : {}),
+    ...(deps.onError ? { onError: deps.onError } : {}),
+  });
   // Wake the worker once the enqueuing transaction has committed (this runs after the synchronous commit).
   let kickQueued = false;
   const kick = () => {
@@ -136,11 +148,15 @@ export function createExecutionEngine(deps: ExecutionEngineDeps): ExecutionEngin
     runFunction: createFunctionRunner({ router, dispatcher }),
     jwks: async () => jwks(await instanceKey()),
     start: () => {
-      if (deps.delivery?.worker !== false) worker.start();
+      if (deps.delivery?.worker === false) return;
+      worker.start();
+      sweeper.start();
     },
-    stopDelivery: () => worker.stop(),
+    stopDelivery: async () => {
+      await Promise.all([worker.stop(), sweeper.stop()]);
+    },
     close: async () => {
-      await worker.stop();
+      await Promise.all([worker.stop(), sweeper.stop()]);
       await http.close();
     },
   };

@@ -70,6 +70,11 @@ export interface DeliveryStore {
   nextDueAt(): Date | undefined;
   /** Open and dead job counts, read from the state index alone (cheap enough for every metrics scrape). */
   queueDepth(): { pending: number; inFlight: number; dead: number };
+  /**
+   * Deletes up to `limit` jobs in `state` whose final attempt was due before `before`, with their attempts;
+   * returns how many. Retention: a range of the state index, oldest first, so each call is one bounded write.
+   */
+  purge(state: "delivered" | "dead", before: Date, limit: number): number;
 }
 
 interface Row {
@@ -216,6 +221,11 @@ export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => s
     "SELECT COUNT(*) AS n FROM deliveries WHERE n IN (SELECT value FROM json_each(?)) AND state = 'pending'",
   );
 
+  // next_attempt_at of a final job is when its last attempt was due: the age retention goes by (no extra index).
+  const purgeFinal = db.prepare<[DeliveryState, number, number]>(
+    "DELETE FROM deliveries WHERE n IN (SELECT n FROM deliveries WHERE state = ? AND next_attempt_at < ? ORDER BY next_attempt_at LIMIT ?)",
+  );
+
   /** Jobs this process has claimed and not yet finished or released: row number -> job id. */
   const held = new Map<number, string>();
   const heldJson = () => (held.size === 0 ? "[]" : JSON.stringify([...held.keys()]));
@@ -357,6 +367,9 @@ export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => s
     nextDueAt() {
       const at = nextDue.get(heldJson())?.at;
       return at == null ? undefined : new Date(at);
+    },
+    purge(state, before, limit) {
+      return purgeFinal.run(state, before.getTime(), limit).changes;
     },
     queueDepth() {
       const depth = { pending: 0, inFlight: 0, dead: 0 };

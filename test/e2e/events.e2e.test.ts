@@ -85,6 +85,26 @@ describe("event executions", () => {
   });
 });
 
+describe("outbox retention", () => {
+  it("reports a delivered job's successful attempt, then forgets the job once its retention has passed", async () => {
+    f = await engineFixture({
+      delivery: { policy: { scheduleMs: [50], maxAttempts: 2, maxAgeMs: 60_000, jitter: 0 }, retention: { deliveredMs: 2_000, deadMs: 0 }, sweepIntervalMs: 50 },
+    });
+    const hook = await f.mkTarget("/kept", "webhook");
+    await f.setExecution(onEvent("target.changed"), [hook.id]);
+    await f.admin.updateTarget({ id: hook.id, timeout: { seconds: 3n } });
+    await f.target.waitFor((r) => r.some((c) => c.path === "/kept"));
+    const rest = restClient(f.server.url, f.server.token);
+    const id = f.target.on("/kept")[0]!.headers["webhook-id"] as string;
+    let detail = await rest("GET", `/v1/deliveries/${id}`);
+    for (let deadline = Date.now() + 5_000; detail.json.delivery?.state !== "DELIVERY_STATE_DELIVERED" && Date.now() < deadline; ) detail = await rest("GET", `/v1/deliveries/${id}`);
+    expect(detail.json.attempts).toEqual([expect.objectContaining({ attempt: 1, outcome: "ok", statusCode: 200 })]);
+    let status = detail.status;
+    for (let deadline = Date.now() + 5_000; status !== 404 && Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) status = (await rest("GET", `/v1/deliveries/${id}`)).status;
+    expect(status).toBe(404);
+  });
+});
+
 describe("dead letter and replay over the DeliveryService", () => {
   async function deadJob(status: number) {
     f = await engineFixture();

@@ -141,3 +141,31 @@ describe("delivery store over a database from schema version 2", () => {
     expect(deliveries.claim(10).map((j) => j.id)).toEqual(["old-in-flight"]);
   });
 });
+
+describe("delivery store: retention", () => {
+  it("purges final jobs whose last attempt was due before the cut-off, oldest first and at most `limit`, with their attempts", () => {
+    const s = setup();
+    const ids = [s.enqueue(), s.enqueue(), s.enqueue(), s.enqueue()];
+    const jobs = s.deliveries.claim(4);
+    s.deliveries.finish(jobs[0]!, { ...s.attempt(1), outcome: "http_error", status: 500 }, { state: "dead", reason: "gave up" });
+    s.deliveries.finish(jobs[1]!, s.attempt(1), { state: "delivered" });
+    s.deliveries.finish(jobs[2]!, s.attempt(1), { state: "delivered" });
+    s.deliveries.releaseInFlight([jobs[3]!.id]);
+    s.clock.advance(60_000);
+    const cutOff = s.clock();
+    const later = s.enqueue();
+    s.deliveries.finish(s.deliveries.claim(2).find((j) => j.id === later)!, s.attempt(1), { state: "delivered" });
+
+    expect(s.deliveries.purge("delivered", cutOff, 1)).toBe(1);
+    expect(s.deliveries.get(ids[1]!)).toBeUndefined();
+    expect(s.deliveries.purge("delivered", cutOff, 10)).toBe(1);
+    expect(s.deliveries.purge("delivered", cutOff, 10)).toBe(0);
+    expect(s.deliveries.purge("dead", cutOff, 10)).toBe(1);
+    expect(s.db.prepare("SELECT COUNT(*) AS n FROM delivery_attempts").get()).toEqual({ n: 0 });
+    // What is left: the open job and the job delivered after the cut-off.
+    expect(s.deliveries.list({ page: { limit: 10, offset: 0, asc: true } }).items.map((d) => [d.id, d.state])).toEqual([
+      [ids[3], "in_flight"],
+      [later, "delivered"],
+    ]);
+  });
+});

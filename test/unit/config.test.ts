@@ -24,6 +24,7 @@ describe("loadConfig", () => {
       jwtAlg: "ES256",
       executions: true,
       reflection: true,
+      retention: { deliveredMs: 168 * 3600_000, deadMs: 720 * 3600_000 },
     });
   });
 
@@ -45,6 +46,8 @@ describe("loadConfig", () => {
       TETHER_JWT_ALG: "rs256",
       TETHER_EXECUTIONS: "OFF",
       TETHER_REFLECTION: "off",
+      TETHER_DELIVERED_RETENTION_HOURS: "24",
+      TETHER_DEAD_RETENTION_HOURS: "0",
     });
     expect(config).toEqual({
       port: 0,
@@ -58,6 +61,7 @@ describe("loadConfig", () => {
       jwtAlg: "RS256",
       executions: false,
       reflection: false,
+      retention: { deliveredMs: 24 * 3600_000, deadMs: 0 },
       oidc: {
         issuer: "https://example.zitadel.cloud",
         jwksUrl: "https://example.zitadel.cloud/keys",
@@ -151,12 +155,21 @@ describe("loadConfig", () => {
     expect(problems.join("\n")).not.toContain(secret);
   });
 
+  it("keeps delivered jobs 7 days and dead ones 30 days unless told otherwise; 0 keeps them for ever", () => {
+    expect(loadConfig({}).retention).toEqual({ deliveredMs: 168 * 3600_000, deadMs: 720 * 3600_000 });
+    expect(loadConfig({ TETHER_DELIVERED_RETENTION_HOURS: "0", TETHER_DEAD_RETENTION_HOURS: "24" }).retention).toEqual({ deliveredMs: 0, deadMs: 24 * 3600_000 });
+    expect(problemsOf({ TETHER_DELIVERED_RETENTION_HOURS: "7d", TETHER_DEAD_RETENTION_HOURS: "-1" })).toEqual([
+      'TETHER_DELIVERED_RETENTION_HOURS must be an integer 0-87600, got "7d"',
+      'TETHER_DEAD_RETENTION_HOURS must be an integer 0-87600, got "-1"',
+    ]);
+  });
+
   it("documents every variable it reads", () => {
     const names = configVariables.map((v) => v.name);
     expect(new Set(names).size).toBe(names.length);
     expect(names).toContain("TETHER_MASTER_KEY");
     expect(names).toContain("TETHER_EXECUTIONS");
-    expect(names).toHaveLength(16);
+    expect(names).toHaveLength(18);
     expect(configVariables.find((v) => v.name === "TETHER_EXECUTIONS")?.default).toBe("on");
     for (const v of configVariables) expect(v.description.length).toBeGreaterThan(10);
   });
