@@ -1,5 +1,6 @@
 // Durable delivery benchmark: deliveries per second to a loopback receiver (another process), draining a
-// committed backlog and committing while delivering, and event commit -> first attempt latency. Run: npx tsx bench/delivery.ts
+// committed backlog and committing while delivering, and event commit -> first attempt latency.
+// Run: npm run bench:delivery (BENCH_RUNS=n repeats each throughput phase, default 3; the median is reported).
 import { fork } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -13,6 +14,7 @@ const THROUGHPUT_EVENTS = 20_000;
 const BATCH = 500;
 const LATENCY_RATE_PER_S = 500;
 const LATENCY_SECONDS = 4;
+const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3) || 3);
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -32,89 +34,147 @@ const report = async () => {
   return m;
 };
 
-const dataDir = mkdtempSync(join(tmpdir(), "tether-bench-delivery-"));
-const config = loadConfig({ TETHER_PORT: "0", TETHER_HOST: "127.0.0.1", TETHER_DATA_DIR: dataDir, TETHER_DEV: "1", TETHER_LOG_LEVEL: "silent" });
 const delivery = { concurrency: 64, perTargetConcurrency: 64 };
-const start = (worker: boolean) => startTether(config, createLogger({ level: "silent" }), { eventTypes: ["bench.tick"], delivery: { ...delivery, worker } });
 const actor = { userId: "bench" };
+type Running = Awaited<ReturnType<typeof startTether>>;
+const dataDirs: string[] = [];
+
+/** A node over `dataDir` (a fresh one unless given), with the benchmark's sink target and event execution on first start. */
+async function start(worker: boolean, dataDir?: string): Promise<{ tether: Running; dataDir: string }> {
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), "tether-bench-delivery-"));
+  if (!dataDir) dataDirs.push(dir);
+  const config = loadConfig({ TETHER_PORT: "0", TETHER_HOST: "127.0.0.1", TETHER_DATA_DIR: dir, TETHER_DEV: "1", TETHER_LOG_LEVEL: "silent" });
+  const tether = await startTether(config, createLogger({ level: "silent" }), { eventTypes: ["bench.tick"], delivery: { ...delivery, worker } });
+  if (!dataDir) {
+    const { target } = tether.app.stores.targets.create({ name: "sink", type: "webhook", interruptOnError: false, endpoint: `http://127.0.0.1:${port}/`, timeoutMs: 5000, payloadType: "json" }, actor);
+    tether.app.stores.executions.set("event/bench.tick", [target.id], actor);
+  }
+  return { tether, dataDir: dir };
+}
 
 /**
- * Waits until the receiver has seen `total` calls (asked over IPC, so the wait costs the server nothing: polling
- * the outbox every 20 ms would be counted in its CPU figure), then until the worker has recorded every attempt.
+ * Waits until the receiver has seen `receiverCount` calls (asked over IPC, so the wait costs the server nothing:
+ * polling the outbox every 20 ms would be counted in its CPU figure), then until every attempt is recorded.
  */
-async function waitDelivered(stores: Awaited<ReturnType<typeof start>>["app"]["stores"], total: number, receiverCount: number) {
+async function waitDelivered(tether: Running, total: number, receiverCount: number) {
   while ((await received()) < receiverCount) await new Promise((r) => setTimeout(r, 20));
   for (;;) {
-    const depth = stores.deliveries.queueDepth();
+    const depth = tether.app.stores.deliveries.queueDepth();
     if (depth.pending + depth.inFlight === 0) break;
     await new Promise((r) => setTimeout(r, 5));
   }
-  const delivered = stores.deliveries.stats().delivered;
+  const delivered = tether.app.stores.deliveries.stats().delivered;
   if (delivered < total) throw new Error(`only ${delivered} of ${total} jobs were delivered`);
 }
 
 /** Commits `count` events (one aggregate each, so ordering does not serialise them) in batches. */
-async function produce(push: Awaited<ReturnType<typeof start>>["app"]["pushEvents"], prefix: string, count: number) {
+async function produce(tether: Running, prefix: string, count: number) {
   for (let i = 0; i < count; i += BATCH) {
-    push(Array.from({ length: BATCH }, (_, j) => ({ type: "bench.tick", aggregateType: "bench", aggregateId: `${prefix}${i + j}`, payload: { i: i + j } })));
+    tether.app.pushEvents(Array.from({ length: BATCH }, (_, j) => ({ type: "bench.tick", aggregateType: "bench", aggregateId: `${prefix}${i + j}`, payload: { i: i + j } })));
     await new Promise((r) => setImmediate(r));
   }
 }
 
-// 1a. Drain: a backlog committed by a node without a worker, then delivered by a restarted one.
-let tether = await start(false);
-const { target } = tether.app.stores.targets.create({ name: "sink", type: "webhook", interruptOnError: false, endpoint: `http://127.0.0.1:${port}/`, timeoutMs: 5000, payloadType: "json" }, actor);
-tether.app.stores.executions.set("event/bench.tick", [target.id], actor);
-await produce(tether.app.pushEvents, "d", THROUGHPUT_EVENTS);
-await tether.close();
-let receiverCpu = (await report()).cpuUs;
-tether = await start(true);
-let started = performance.now();
-let cpuStart = process.cpuUsage();
-await waitDelivered(tether.app.stores, THROUGHPUT_EVENTS, THROUGHPUT_EVENTS);
-const drainSeconds = (performance.now() - started) / 1000;
-let cpu = process.cpuUsage(cpuStart);
-const drainCpuUs = (cpu.user + cpu.system) / THROUGHPUT_EVENTS;
-// The receiver's CPU per call shows how much of the second core is left for the server.
-const drainReceiverCpuUs = ((await report()).cpuUs - receiverCpu) / THROUGHPUT_EVENTS;
-receiverCpu = (await report()).cpuUs;
+interface Run {
+  deliveriesPerSecond: number;
+  /** CPU of the Tether process per delivery (steadier than wall time on a shared box: it excludes waiting). */
+  serverCpuUs: number;
+  /** CPU of the receiver per call: the machine's speed at the time, and how much of the second core it takes. */
+  receiverCpuUs: number;
+}
 
-// 1b. End to end: events committed while the worker delivers them (producer and worker share the process).
-const { stores, pushEvents } = tether.app;
-started = performance.now();
-cpuStart = process.cpuUsage();
-await produce(pushEvents, "e", THROUGHPUT_EVENTS);
-await waitDelivered(stores, 2 * THROUGHPUT_EVENTS, 2 * THROUGHPUT_EVENTS);
-const seconds = (performance.now() - started) / 1000;
-cpu = process.cpuUsage(cpuStart);
-// CPU per delivery is steadier than wall time on a shared box (it excludes time spent waiting for fsync).
-const cpuUsPerDelivery = (cpu.user + cpu.system) / THROUGHPUT_EVENTS;
-const receiverCpuUsPerDelivery = ((await report()).cpuUs - receiverCpu) / THROUGHPUT_EVENTS;
-const throughput = THROUGHPUT_EVENTS / seconds;
+/** Measures `work` (which ends with THROUGHPUT_EVENTS more deliveries) on the server and the receiver. */
+async function measure(work: () => Promise<void>): Promise<Run> {
+  await received(); // the receiver has handled everything sent so far
+  const receiverBefore = (await report()).cpuUs;
+  const started = performance.now();
+  const cpuStart = process.cpuUsage();
+  await work();
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
+  const receiverCpu = (await report()).cpuUs - receiverBefore;
+  return {
+    deliveriesPerSecond: Math.round(THROUGHPUT_EVENTS / seconds),
+    serverCpuUs: Math.round((cpu.user + cpu.system) / THROUGHPUT_EVENTS),
+    receiverCpuUs: Math.round(receiverCpu / THROUGHPUT_EVENTS),
+  };
+}
 
-// 2. Latency: one event per transaction at a steady rate; receiver measures arrival - created_at.
+/** Drain: a backlog committed by a node without a worker, then delivered by a node restarted over it. */
+async function drainRun(): Promise<Run> {
+  receiver.send("reset");
+  const producer = await start(false);
+  await produce(producer.tether, "d", THROUGHPUT_EVENTS);
+  await producer.tether.close();
+  let node: Running | undefined;
+  const run = await measure(async () => {
+    node = (await start(true, producer.dataDir)).tether;
+    await waitDelivered(node, THROUGHPUT_EVENTS, THROUGHPUT_EVENTS);
+  });
+  await node!.close();
+  return run;
+}
+
+/** End to end: events committed while the worker delivers them (producer and worker share the process). */
+async function endToEndRun(): Promise<{ run: Run; node: Running }> {
+  receiver.send("reset");
+  const { tether: node } = await start(true);
+  const run = await measure(async () => {
+    await produce(node, "e", THROUGHPUT_EVENTS);
+    await waitDelivered(node, THROUGHPUT_EVENTS, THROUGHPUT_EVENTS);
+  });
+  return { run, node };
+}
+
+function summary(runs: Run[]) {
+  const median = (pick: (r: Run) => number) => percentile(runs.map(pick).sort((a, b) => a - b), 50);
+  return {
+    runs,
+    median: { deliveriesPerSecond: median((r) => r.deliveriesPerSecond), serverCpuUs: median((r) => r.serverCpuUs), receiverCpuUs: median((r) => r.receiverCpuUs) },
+    min: Math.min(...runs.map((r) => r.deliveriesPerSecond)),
+    max: Math.max(...runs.map((r) => r.deliveriesPerSecond)),
+  };
+}
+
+const drains: Run[] = [];
+const ends: Run[] = [];
+let last: Running | undefined;
+for (let i = 0; i < RUNS; i++) {
+  await last?.close();
+  drains.push(await drainRun());
+  const e = await endToEndRun();
+  ends.push(e.run);
+  last = e.node;
+}
+
+// Latency: one event per transaction at a steady rate; the receiver measures arrival - created_at.
 receiver.send("reset");
 const latencyEvents = LATENCY_RATE_PER_S * LATENCY_SECONDS;
 for (let i = 0; i < latencyEvents; i++) {
-  pushEvents([{ type: "bench.tick", aggregateType: "bench", aggregateId: `l${i}`, payload: { i } }]);
+  last!.app.pushEvents([{ type: "bench.tick", aggregateType: "bench", aggregateId: `l${i}`, payload: { i } }]);
   await new Promise((r) => setTimeout(r, 1000 / LATENCY_RATE_PER_S));
 }
-await waitDelivered(stores, 2 * THROUGHPUT_EVENTS + latencyEvents, latencyEvents);
+await waitDelivered(last!, THROUGHPUT_EVENTS + latencyEvents, latencyEvents);
 const { latencies } = await report();
 latencies.sort((a, b) => a - b);
+await last!.close();
 
+const drain = summary(drains);
+const endToEnd = summary(ends);
 const result = {
   machine: { cpus: cpus().length, node: process.version },
-  drain: { events: THROUGHPUT_EVENTS, seconds: Number(drainSeconds.toFixed(2)), deliveriesPerSecond: Math.round(THROUGHPUT_EVENTS / drainSeconds), serverCpuUsPerDelivery: Math.round(drainCpuUs), receiverCpuUsPerDelivery: Math.round(drainReceiverCpuUs), target: 5000 },
-  endToEnd: { events: THROUGHPUT_EVENTS, seconds: Number(seconds.toFixed(2)), deliveriesPerSecond: Math.round(throughput), serverCpuUsPerDelivery: Math.round(cpuUsPerDelivery), receiverCpuUsPerDelivery: Math.round(receiverCpuUsPerDelivery) },
+  events: THROUGHPUT_EVENTS,
+  drain: { ...drain, target: 5000 },
+  endToEnd,
   commitToFirstAttemptMs: { samples: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: latencies.at(-1), targetP99: 50 },
 };
+const line = (s: ReturnType<typeof summary>) =>
+  `${s.median.deliveriesPerSecond} median of ${RUNS} (${s.min}-${s.max}); server CPU ${s.median.serverCpuUs} µs per delivery, receiver ${s.median.receiverCpuUs} µs per call`;
 process.stdout.write(
-  `durable deliveries/s, draining a committed backlog: ${result.drain.deliveriesPerSecond} (target >= 5000); server CPU ${result.drain.serverCpuUsPerDelivery} µs per delivery (receiver ${result.drain.receiverCpuUsPerDelivery} µs)\n` +
-    `durable deliveries/s, committing and delivering at once: ${result.endToEnd.deliveriesPerSecond}; server CPU ${result.endToEnd.serverCpuUsPerDelivery} µs per event (commit + outbox + attempt; receiver ${result.endToEnd.receiverCpuUsPerDelivery} µs)\n` +
+  `durable deliveries/s, draining a committed backlog: ${line(drain)} (target >= 5000)\n` +
+    `durable deliveries/s, committing and delivering at once: ${line(endToEnd)}\n` +
     `commit -> first attempt: p50 ${result.commitToFirstAttemptMs.p50} ms, p99 ${result.commitToFirstAttemptMs.p99} ms (target p99 <= 50 ms)\n` +
     `${JSON.stringify(result)}\n`,
 );
-await tether.close();
 receiver.kill("SIGTERM");
-rmSync(dataDir, { recursive: true, force: true });
+for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
