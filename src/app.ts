@@ -41,6 +41,8 @@ export interface TetherAppDeps {
   authenticator: Authenticator;
   /** Where unexpected errors are reported (never shown to callers). */
   logError: ErrorLogger;
+  /** Where operator notices go (delivery standby and take-over, retention sweeps); default: nowhere. */
+  logInfo?: ErrorLogger;
   clock?: Clock;
   newId?: () => string;
   /** Algorithm of the instance key that signs JWT payloads (default ES256). */
@@ -117,6 +119,8 @@ export function createTetherApp(deps: TetherAppDeps) {
     ...(deps.delivery ? { delivery: deps.delivery } : {}),
     ...(deps.executions === false ? { enabled: false } : {}),
     onError: (e) => deps.logError("delivery worker error", { err: e instanceof Error ? e.message : String(e) }),
+    onSweepError: (e) => deps.logError("outbox retention sweep failed; the next sweep tries again", { err: e instanceof Error ? e.message : String(e) }),
+    ...(deps.logInfo ? { onNotice: deps.logInfo } : {}),
   });
   // Outermost first: errors are mapped after everything else ran; executions see the authenticated caller.
   // Telemetry wraps even the error mapping, so it records the code the caller finally gets.

@@ -11,6 +11,8 @@ import { createOutbox } from "./outbox.js";
 import { createDeliveryWorker, type DeliveryNext } from "../delivery/worker.js";
 import { createDeliverySender } from "../delivery/send.js";
 import { createRetentionSweeper, type RetentionPolicy } from "../delivery/retention.js";
+import { tryWorkerLock, type WorkerLock } from "../store/worker-lock.js";
+import { createDeliveryRole } from "../delivery/delivery-role.js";
 import type { Delivery, DeliveryAttempt, RetryPolicy } from "../domain/delivery.js";
 
 /** Settings of the durable delivery worker. */
@@ -26,6 +28,8 @@ export interface DeliveryOptions {
   retention?: RetentionPolicy;
   /** Time between retention sweeps, in ms (default 60 s). */
   sweepIntervalMs?: number;
+  /** How often a node in standby (another worker holds the database) tries to take over, in ms (default 1 s). */
+  standbyRetryMs?: number;
 }
 import type { SecretBox } from "../crypto/secret-box.js";
 import { createChangeWatch } from "../store/change-watch.js";
@@ -62,6 +66,12 @@ export interface ExecutionEngineDeps {
   onDelivery?: (job: Delivery, attempt: DeliveryAttempt, next: DeliveryNext) => void;
   /** Reports unexpected worker errors. */
   onError?: (error: unknown) => void;
+  /** Reports retention sweep errors (the next sweep tries again). */
+  onSweepError?: (error: unknown) => void;
+  /** Told what delivery is doing when an operator should know: standby, take-over, jobs swept. */
+  onNotice?: (message: string, fields: Record<string, unknown>) => void;
+  /** Takes the database's worker lock (default {@link tryWorkerLock}); undefined means another worker holds it. */
+  workerLock?: () => WorkerLock | undefined;
   /** Tracer of the target-call spans (default: the global provider's, a no-op until an SDK is registered). */
   tracer?: Tracer;
   /**
@@ -105,7 +115,7 @@ export function createExecutionEngine(deps: ExecutionEngineDeps): ExecutionEngin
     deliveries: deps.deliveries,
     send: createDeliverySender({ http, encoder, secrets: deps.secrets, targets: deps.targets, publicKeys: deps.publicKeys, clock: deps.clock, ...(deps.tracer ? { tracer: deps.tracer } : {}) }),
     clock: deps.clock,
-    // One commit per round (finished attempts + next claim), without an fsync: see transactionWithoutFsync.
+    // One commit per round (its finished attempts), without an fsync: see transactionWithoutFsync.
     transaction: (fn) => transactionWithoutFsync(deps.db, fn),
     ...(deps.delivery?.policy ? { policy: deps.delivery.policy } : {}),
     ...(deps.delivery?.concurrency ? { concurrency: deps.delivery.concurrency } : {}),
@@ -118,6 +128,20 @@ export function createExecutionEngine(deps: ExecutionEngineDeps): ExecutionEngin
     clock: deps.clock,
     ...(deps.delivery?.retention ? { policy: deps.delivery.retention } : {}),
     ...(deps.delivery?.sweepIntervalMs ? { intervalMs: deps.delivery.sweepIntervalMs } : {}),
+    ...(deps.onSweepError ? { onError: deps.onSweepError } : {}),
+    onPurged: (counts) => deps.onNotice?.("swept finished outbox jobs past their retention", counts),
+  });
+  const delivering = createDeliveryRole({
+    lock: deps.workerLock ?? (() => tryWorkerLock(deps.db)),
+    start: () => {
+      worker.start();
+      sweeper.start();
+    },
+    stop: async () => {
+      await Promise.all([worker.stop(), sweeper.stop()]);
+    },
+    retryMs: deps.delivery?.standbyRetryMs ?? 1_000,
+    ...(deps.onNotice ? { onNotice: deps.onNotice } : {}),
     ...(deps.onError ? { onError: deps.onError } : {}),
   });
   // Wake the worker once the enqueuing transaction has committed (this runs after the synchronous commit).
@@ -148,15 +172,11 @@ export function createExecutionEngine(deps: ExecutionEngineDeps): ExecutionEngin
     runFunction: createFunctionRunner({ router, dispatcher }),
     jwks: async () => jwks(await instanceKey()),
     start: () => {
-      if (deps.delivery?.worker === false) return;
-      worker.start();
-      sweeper.start();
+      if (deps.delivery?.worker !== false) delivering.start();
     },
-    stopDelivery: async () => {
-      await Promise.all([worker.stop(), sweeper.stop()]);
-    },
+    stopDelivery: () => delivering.stop(),
     close: async () => {
-      await Promise.all([worker.stop(), sweeper.stop()]);
+      await delivering.stop();
       await http.close();
     },
   };
