@@ -33,8 +33,8 @@ export interface Config {
   executions: boolean;
   /** False turns gRPC server reflection off (`TETHER_REFLECTION=off`). */
   reflection: boolean;
-  /** How long delivered and dead outbox jobs are kept, in ms; 0 keeps them for ever. */
-  retention: { deliveredMs: number; deadMs: number };
+  /** How long delivered and dead outbox jobs are kept, in ms; 0 keeps them for ever (default 7 and 30 days). */
+  retention?: { deliveredMs: number; deadMs: number };
 }
 
 /** Documentation of one environment variable, for the README and `--help`-style output. */
@@ -93,7 +93,7 @@ export class ConfigError extends Error {
 }
 
 const MAX_READ_BYTES = 1024 * 1024 * 1024;
-/** Ten years: longer is "for ever" (0), and the cut-off must stay a valid date. */
+/** Ten years; larger values are refused (0 means for ever), so the cut-off stays a valid date. */
 const MAX_RETENTION_HOURS = 87_600;
 
 /** Reads the configuration from `env` (usually process.env); empty values count as unset. Throws {@link ConfigError}. */

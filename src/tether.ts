@@ -3,7 +3,7 @@ import type { Config } from "./config.js";
 import type { Logger } from "pino";
 import type { Tracer } from "@opentelemetry/api";
 import { openDatabase } from "./store/db.js";
-import { startCheckpointer } from "./store/checkpointer.js";
+import { startCheckpointer, type Checkpointer } from "./store/checkpointer.js";
 import { loadMasterKey } from "./crypto/master-key.js";
 import { createTokenStore } from "./store/token-store.js";
 import { createIdGenerator } from "./ids.js";
@@ -54,10 +54,13 @@ export async function startTether(config: Config, log: Logger, options: StartOpt
   if (masterKey.source === "generated")
     log.warn({ path: join(config.dataDir, "master.key") }, "generated a new master key; back it up with the database, or set TETHER_MASTER_KEY");
   const db = openDatabase({ path: join(config.dataDir, "tether.db") });
-  const checkpointer = startCheckpointer(db, { onError: (err) => log.warn({ err }, "background WAL checkpoints stopped; the writer checkpoints again") });
+  let checkpointer: Checkpointer | undefined;
   const closeDb = async () => {
-    await checkpointer.close();
-    db.close();
+    try {
+      await checkpointer?.close();
+    } finally {
+      db.close();
+    }
   };
   const executions = config.executions && options.executions !== false;
   if (!executions)
@@ -66,6 +69,7 @@ export async function startTether(config: Config, log: Logger, options: StartOpt
       "EXECUTIONS DISABLED (break glass): no request, response, function or event execution runs; already queued deliveries are still sent. Fix or remove the broken executions, then restart with TETHER_EXECUTIONS=on",
     );
   try {
+    checkpointer = startCheckpointer(db, { onError: (err) => log.warn({ err }, "a background WAL checkpoint failed") });
     const newId = createIdGenerator();
     const tokens = createTokenStore(db, { clock: systemClock, newId });
     const admin = ensureAdminPat({ tokens, dataDir: config.dataDir, log });
@@ -86,11 +90,12 @@ export async function startTether(config: Config, log: Logger, options: StartOpt
       ...(executions ? {} : { executions: false }),
       ...(config.reflection ? {} : { reflection: false }),
       ...(options.eventTypes ? { eventTypes: options.eventTypes } : {}),
-      delivery: { retention: config.retention, ...options.delivery },
+      delivery: { ...(config.retention ? { retention: config.retention } : {}), ...options.delivery },
       ...(options.tracer ? { tracer: options.tracer } : {}),
       ...(options.processMetrics === false ? { processMetrics: false } : {}),
       onTargetCall: (r) => log.debug(r, "target called"),
       logError: (message, fields) => log.error(fields, message),
+      logInfo: (message, fields) => log.info(fields, message),
     });
     const handler = createHttpHandler({
       routes: app.routes,
@@ -119,9 +124,12 @@ export async function startTether(config: Config, log: Logger, options: StartOpt
         app.health.shutdown();
         // The worker drains while the server does (both bounded), so a stop fits a 10 s container grace period;
         // the HTTP client closes only after the last RPC, whose executions may still call targets.
-        await Promise.all([server.close(), app.engine.stopDelivery()]);
-        await app.engine.close();
-        await closeDb();
+        try {
+          await Promise.all([server.close(), app.engine.stopDelivery()]);
+          await app.engine.close();
+        } finally {
+          await closeDb();
+        }
       },
     };
   } catch (e) {

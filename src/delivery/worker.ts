@@ -76,7 +76,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   /** Attempts being sent, by job id. */
   const sending = new Map<string, Promise<void>>();
   const finished: Finished[] = [];
-  /** Jobs the store still shows in flight although we are done with them (finish failed, or stop gave up). */
+  /** Jobs the store may still hold in flight although we are done with them (a finish failed, or stop gave up). */
   const toRelease = new Set<string>();
   let state: "idle" | "running" | "stopping" | "stopped" = "idle";
   let recovered = false;

@@ -8,10 +8,13 @@ export interface CheckpointerOptions {
   intervalMs?: number;
   /**
    * The writer's own automatic checkpoint while the thread runs, in WAL pages (default 10,000, ~40 MB): a
-   * safety net should the thread fall behind; SQLite's default of 1,000 comes back when the thread stops.
+   * safety net should the thread fall behind; the previous setting comes back when the thread stops.
    */
   fallbackPages?: number;
-  /** Called when the thread fails; checkpoints then happen on the writer again, as without the thread. */
+  /**
+   * Called with a checkpoint that failed (the thread carries on and tries again), or with the thread's own
+   * failure (checkpoints then happen on the writer again, as without the thread).
+   */
   onError?: (error: unknown) => void;
 }
 
@@ -21,19 +24,26 @@ export interface Checkpointer {
   close(): Promise<void>;
 }
 
-const SQLITE_DEFAULT_AUTOCHECKPOINT = 1000;
-
 // CommonJS, evaluated in the thread: no module file to locate under tsx, vitest or the compiled build.
 // A PASSIVE checkpoint never waits for a lock: it copies what no reader still needs and leaves the rest.
 const THREAD_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);
 const db = new Database(workerData.path, { fileMustExist: true });
-const checkpoint = () => db.pragma("wal_checkpoint(PASSIVE)");
+const checkpoint = () => {
+  try {
+    db.pragma("wal_checkpoint(PASSIVE)");
+  } catch (e) {
+    // A failed checkpoint (I/O trouble, say) is reported and tried again on the next tick.
+    parentPort.postMessage({ error: e instanceof Error ? e.message : String(e) });
+  }
+};
 const timer = setInterval(checkpoint, workerData.intervalMs);
 parentPort.on("message", () => {
   clearInterval(timer);
-  try { checkpoint(); } finally { db.close(); parentPort.close(); }
+  checkpoint();
+  db.close();
+  parentPort.close();
 });
 `;
 
@@ -46,14 +56,20 @@ export function startCheckpointer(db: Db, options: CheckpointerOptions = {}): Ch
   // An in-memory database has no WAL file to share with another connection.
   if (db.memory) return { close: () => Promise.resolve() };
   const driver = createRequire(import.meta.url).resolve("better-sqlite3");
+  const previous = db.pragma("wal_autocheckpoint", { simple: true }) as number;
   db.pragma(`wal_autocheckpoint = ${options.fallbackPages ?? 10_000}`);
   const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { driver, path: db.name, intervalMs: options.intervalMs ?? 250 } });
+  // An embedding application's process may end while the thread runs; close() holds it for the last checkpoint.
+  worker.unref();
   let running = true;
   const giveBack = () => {
     if (!running) return;
     running = false;
-    if (db.open) db.pragma(`wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT}`);
+    if (db.open) db.pragma(`wal_autocheckpoint = ${previous}`);
   };
+  worker.on("message", (m: { error?: string }) => {
+    if (m.error !== undefined) options.onError?.(new Error(`WAL checkpoint failed: ${m.error}`));
+  });
   worker.on("error", (e) => {
     giveBack();
     options.onError?.(e);
@@ -62,7 +78,10 @@ export function startCheckpointer(db: Db, options: CheckpointerOptions = {}): Ch
   void exited.then(giveBack);
   return {
     async close() {
-      if (running) worker.postMessage("stop");
+      if (running) {
+        worker.ref();
+        worker.postMessage("stop");
+      }
       await exited;
     },
   };

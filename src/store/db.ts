@@ -32,7 +32,7 @@ export function openDatabase(options: OpenDatabaseOptions): Db {
  * Runs `fn` in a transaction that commits without an fsync (synchronous=NORMAL for that commit only).
  * For bookkeeping that may be lost on a power cut without losing anything else: in WAL mode such a commit
  * is never torn, and the next FULL commit syncs it together with its own frames. The delivery worker's
- * rounds use it (a lost claim or "delivered" mark means the job is sent again with the same webhook-id,
+ * rounds use it (a lost "delivered" mark or retry schedule means the job is sent again with the same webhook-id,
  * which at-least-once allows); API writes and event/outbox commits stay FULL.
  */
 export function transactionWithoutFsync<T>(db: Db, fn: () => T): T {

@@ -68,11 +68,11 @@ export interface DeliveryStore {
   stats(): { pending: number; inFlight: number; delivered: number; dead: number; oldestDueMs: number };
   /** When the next pending job is due, if any (the worker sleeps until then). */
   nextDueAt(): Date | undefined;
-  /** Open and dead job counts, read from the state index alone (cheap enough for every metrics scrape). */
+  /** Open and dead job counts from the state index, plus the jobs held in flight (cheap enough for every metrics scrape). */
   queueDepth(): { pending: number; inFlight: number; dead: number };
   /**
-   * Deletes up to `limit` jobs in `state` whose final attempt was due before `before`, with their attempts;
-   * returns how many. Retention: a range of the state index, oldest first, so each call is one bounded write.
+   * Deletes up to `limit` jobs in `state` that ended before `before`, with their attempts; returns how many.
+   * Retention: a range of the state index, oldest first, so each call is one bounded write.
    */
   purge(state: "delivered" | "dead", before: Date, limit: number): number;
 }
@@ -201,9 +201,14 @@ export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => s
        last_status = ?, last_error = ? WHERE n = ?`,
   );
   // A success ends the job: its attempt goes on the row, so delivering costs one row write (no attempt row).
-  const delivered = db.prepare<[number, number, number | null, number, number, string | null, number]>(
-    `UPDATE deliveries SET state = 'delivered', attempts = ?, updated_at = ?, last_status = ?, last_error = NULL,
+  // A final job's next_attempt_at becomes the time it ended: retention counts from there.
+  const delivered = db.prepare<[number, number, number, number | null, number, number, string | null, number]>(
+    `UPDATE deliveries SET state = 'delivered', attempts = ?, next_attempt_at = ?, updated_at = ?, last_status = ?, last_error = NULL,
        success_started_at = ?, success_latency_ms = ?, success_response_body = ? WHERE n = ?`,
+  );
+  // A row that cannot be read back (its snapshot is not JSON any more) can never be sent: it is set aside.
+  const unreadable = db.prepare<[number, number, number]>(
+    "UPDATE deliveries SET state = 'dead', next_attempt_at = ?, updated_at = ?, last_error = 'the stored job cannot be read' WHERE n = ? AND state = 'pending'",
   );
   const insertAttempt = db.prepare<[number, number, number, number, string, number | null, string | null, string | null]>(
     `INSERT INTO delivery_attempts (delivery_n, attempt, started_at, latency_ms, outcome, status, error, response_body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -221,7 +226,7 @@ export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => s
     "SELECT COUNT(*) AS n FROM deliveries WHERE n IN (SELECT value FROM json_each(?)) AND state = 'pending'",
   );
 
-  // next_attempt_at of a final job is when its last attempt was due: the age retention goes by (no extra index).
+  // next_attempt_at of a final job is when it ended: the age retention goes by (a range of deliveries_due, no extra index).
   const purgeFinal = db.prepare<[DeliveryState, number, number]>(
     "DELETE FROM deliveries WHERE n IN (SELECT n FROM deliveries WHERE state = ? AND next_attempt_at < ? ORDER BY next_attempt_at LIMIT ?)",
   );
@@ -248,12 +253,20 @@ export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => s
     return (...args: A): R => (db.inTransaction ? fn(...args) : wrapped(...args));
   };
 
-  // A read: the claimed jobs are held in memory (registered only once the query has returned them).
+  // A read: the claimed jobs are held in memory, registered only once every row has been read back.
   const claim = (limit: number, busy?: ReadonlySet<string>): Delivery[] => {
     const now = deps.clock().getTime();
     const rows = due.all(now, busy && busy.size > 0 ? JSON.stringify([...busy]) : "[]", heldJson(), limit);
-    for (const r of rows) held.set(r.n, r.id);
-    return rows.map((r) => rowToDelivery(r, "in_flight"));
+    const jobs: Delivery[] = [];
+    for (const r of rows) {
+      try {
+        jobs.push(rowToDelivery(r, "in_flight"));
+      } catch {
+        unreadable.run(now, now, r.n);
+      }
+    }
+    for (const job of jobs) held.set(job.n, job.id);
+    return jobs;
   };
 
   const finish = inTransaction((job: string | Pick<Delivery, "n">, a: DeliveryAttempt, next: Parameters<DeliveryStore["finish"]>[2]) => {
@@ -263,11 +276,11 @@ export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => s
     const at = deps.clock().getTime();
     const status = a.status ?? null;
     if (next.state === "delivered" && a.outcome === "ok") {
-      delivered.run(a.attempt, at, status, a.startedAt.getTime(), a.latencyMs, a.responseBody ?? null, n);
+      delivered.run(a.attempt, at, at, status, a.startedAt.getTime(), a.latencyMs, a.responseBody ?? null, n);
       return;
     }
     const error = next.state === "dead" ? next.reason : a.outcome === "ok" ? null : (a.error ?? a.outcome);
-    const updated = update.run(next.state, a.attempt, next.state === "pending" ? next.at.getTime() : null, at, status, error, n);
+    const updated = update.run(next.state, a.attempt, next.state === "pending" ? next.at.getTime() : at, at, status, error, n);
     if (updated.changes === 0) return; // the job is gone
     insertAttempt.run(n, a.attempt, a.startedAt.getTime(), a.latencyMs, a.outcome, status, a.error ?? null, a.responseBody ?? null);
   });

@@ -72,6 +72,13 @@ describe("background checkpointer", () => {
     expect(db.pragma("wal_autocheckpoint", { simple: true })).toBe(1000);
   });
 
+  it("gives the writer back the setting it had before", async () => {
+    const { db } = fileDb();
+    db.pragma("wal_autocheckpoint = 500");
+    await startCheckpointer(db, { intervalMs: 20 }).close();
+    expect(db.pragma("wal_autocheckpoint", { simple: true })).toBe(500);
+  });
+
   it("does nothing for an in-memory database", async () => {
     const db = openDatabase({ path: ":memory:" });
     dbs.push(db);

@@ -85,6 +85,15 @@ describe("delivery store: in flight is held in memory, a success is written on t
     expect(s.deliveries.retry(a)).toBe(false);
   });
 
+  it("sets aside a row that cannot be read back as dead, and still hands out the others", () => {
+    const s = setup();
+    const [bad, good] = [s.enqueue(), s.enqueue()];
+    s.db.prepare("UPDATE deliveries SET target = '{not json' WHERE id = ?").run(bad);
+    expect(s.deliveries.claim(10).map((j) => j.id)).toEqual([good]);
+    expect(s.deliveries.stats()).toMatchObject({ pending: 0, inFlight: 1, dead: 1 });
+    expect(s.db.prepare("SELECT state, last_error FROM deliveries WHERE id = ?").get(bad)).toEqual({ state: "dead", last_error: "the stored job cannot be read" });
+  });
+
   it("hands a released job out again, and a start-up release drops everything held", () => {
     const s = setup();
     const [a, b] = [s.enqueue(), s.enqueue()];
@@ -132,7 +141,9 @@ describe("delivery store over a database from schema version 2", () => {
     const old = insert.run("old-delivered", JSON.stringify(snapshot), "delivered", 1, 200).lastInsertRowid;
     db.prepare("INSERT INTO delivery_attempts (delivery_n, attempt, started_at, latency_ms, outcome, status) VALUES (?, 1, 0, 2, 'ok', 200)").run(old);
     insert.run("old-in-flight", JSON.stringify(snapshot), "in_flight", 0, null);
+    db.prepare("INSERT INTO deliveries (id, kind, execution_id, target_id, target, payload, state, attempts, next_attempt_at, created_at, updated_at) VALUES ('old-dead', 'event', 'event/x', 't1', ?, '{}', 'dead', 12, 5, 0, 86400000)").run(JSON.stringify(snapshot));
     migrate(db);
+    expect(db.prepare("SELECT next_attempt_at FROM deliveries WHERE id = 'old-dead'").get()).toEqual({ next_attempt_at: 86400000 });
     const s = memoryStores(db);
     const deliveries = createDeliveryStore(db, { clock: s.clock, newId: () => "new" });
     expect(deliveries.get("old-delivered")?.attemptLog).toEqual([{ attempt: 1, startedAt: new Date(0), latencyMs: 2, outcome: "ok", status: 200 }]);
@@ -143,6 +154,20 @@ describe("delivery store over a database from schema version 2", () => {
 });
 
 describe("delivery store: retention", () => {
+  it("counts a final job's age from when it ended, not from when it was first due", () => {
+    const s = setup();
+    s.enqueue();
+    s.enqueue();
+    s.clock.advance(40 * 24 * 3600_000); // a worker that was down for 40 days
+    const [a, b] = s.deliveries.claim(2);
+    s.deliveries.finish(a!, s.attempt(1), { state: "delivered" });
+    s.deliveries.finish(b!, { ...s.attempt(1), outcome: "http_error", status: 500 }, { state: "dead", reason: "gave up" });
+    const aDayAgo = new Date(s.clock().getTime() - 24 * 3600_000);
+    expect(s.deliveries.purge("delivered", aDayAgo, 10)).toBe(0);
+    expect(s.deliveries.purge("dead", aDayAgo, 10)).toBe(0);
+    expect(s.deliveries.purge("delivered", new Date(s.clock().getTime() + 1), 10)).toBe(1);
+  });
+
   it("purges final jobs whose last attempt was due before the cut-off, oldest first and at most `limit`, with their attempts", () => {
     const s = setup();
     const ids = [s.enqueue(), s.enqueue(), s.enqueue(), s.enqueue()];
