@@ -81,6 +81,17 @@ export function createTetherApp(deps: TetherAppDeps) {
   const executions = createExecutionStore(deps.db, { clock, events });
   const deliveries = createDeliveryStore(deps.db, { clock, newId, secrets });
   const metrics = createTetherMetrics({ deliveries, clock, ...(deps.processMetrics === false ? { processMetrics: false } : {}) });
+  // After the removing transaction: a rolled-back delete leaves the target, and its series, in place.
+  events.onAppend((e) => {
+    if (e.type !== "target.removed") return;
+    setImmediate(() => {
+      try {
+        if (!targets.find(e.aggregateId)) metrics.forgetTarget(e.aggregateId);
+      } catch {
+        // The database closed meanwhile (shutdown): the metrics go with the app.
+      }
+    });
+  });
   const tracer = deps.tracer ?? defaultTracer();
   const telemetry = createRpcTelemetryInterceptor({ metrics, tracer });
   const registry = createEventTypeRegistry();

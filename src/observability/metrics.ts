@@ -34,6 +34,8 @@ export interface TetherMetrics {
   onTargetCall(report: TargetCallReport): void;
   /** Hook for recorded outbox delivery attempts. */
   onDelivery(job: Delivery, attempt: DeliveryAttempt, next: DeliveryNext): void;
+  /** Drops every series of a deleted target, so creating and deleting targets cannot grow the exposition for ever. */
+  forgetTarget(targetId: string): void;
   /** The exposition text and its content type, for `GET /metrics`. */
   scrape(): Promise<{ contentType: string; body: string }>;
 }
@@ -79,6 +81,7 @@ export function createTetherMetrics(deps: TetherMetricsDeps): TetherMetrics {
       if (next.state === "pending") calls.retries.labels(job.target.id).inc();
       else if (next.state === "dead") calls.deadLetters.labels(job.target.id).inc();
     },
+    forgetTarget: (targetId) => calls.forget(targetId),
     async scrape() {
       if (processMetrics) {
         processMetrics = false;
@@ -141,6 +144,8 @@ function targetCallMetrics(registry: Registry) {
   // The label children per target, source and outcome, looked up once: labels() hashes the label set on every call.
   // Nothing resets these metrics, so a child stays the one the registry exports.
   const series = new Map<string, { count: { inc(): void }; seconds: { observe(value: number): void } | undefined }>();
+  const retries = new Counter({ name: "tether_delivery_retries_total", help: "Failed delivery attempts that were scheduled again.", labelNames: ["target_id"], registers });
+  const deadLetters = new Counter({ name: "tether_delivery_dead_letters_total", help: "Deliveries that gave up (dead letters).", labelNames: ["target_id"], registers });
   return {
     observe(targetId: string, source: TargetCallSource, outcome: string, latencyMs: number) {
       const bounded = OUTCOMES.has(outcome) ? outcome : "other";
@@ -153,8 +158,19 @@ function targetCallMetrics(registry: Registry) {
       s.count.inc();
       s.seconds?.observe(latencyMs / 1000);
     },
-    retries: new Counter({ name: "tether_delivery_retries_total", help: "Failed delivery attempts that were scheduled again.", labelNames: ["target_id"], registers }),
-    deadLetters: new Counter({ name: "tether_delivery_dead_letters_total", help: "Deliveries that gave up (dead letters).", labelNames: ["target_id"], registers }),
+    forget(targetId: string) {
+      for (const key of [...series.keys()]) {
+        const [source, outcome, id] = key.split("\u0000") as [TargetCallSource, string, string];
+        if (id !== targetId) continue;
+        series.delete(key);
+        total.remove(targetId, source, outcome);
+        seconds.remove(targetId, source);
+      }
+      retries.remove(targetId);
+      deadLetters.remove(targetId);
+    },
+    retries,
+    deadLetters,
   };
 }
 

@@ -78,6 +78,23 @@ describe("GET /metrics", () => {
     expect(sample(text, "tether_target_call_duration_seconds_count", { target_id: id, source: "execution" })).toBe(1);
   });
 
+  it("drops a deleted target's series, so target churn cannot grow the exposition for ever", async () => {
+    const f = await fixture();
+    const gone = await f.mkTarget("/gone", "webhook");
+    const kept = await f.mkTarget("/kept", "webhook");
+    await f.setExecution(onMethod("request", "AddHumanUser"), [gone.id, kept.id]);
+    await f.users.addHumanUser(ann);
+    expect((await scrape(f.server.url)).text).toContain(`target_id="${gone.id}"`);
+    await f.admin.deleteTarget({ id: gone.id });
+    let text = "";
+    for (let deadline = Date.now() + 5_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
+      text = (await scrape(f.server.url)).text;
+      if (!text.includes(`target_id="${gone.id}"`)) break;
+    }
+    expect(text).not.toContain(`target_id="${gone.id}"`);
+    expect(sample(text, "tether_target_calls_total", { target_id: kept.id, source: "execution", outcome: "ok" })).toBe(1);
+  });
+
   it("labels a failing target call with its outcome and the RPC with the code the caller got", async () => {
     const f = await fixture();
     f.target.respond("/fail", { status: 500 });
