@@ -79,7 +79,15 @@ export function createTetherApp(deps: TetherAppDeps) {
   const targets = createTargetStore(deps.db, { clock, newId, events, secrets, newSigningKey: generateSigningKey });
   const publicKeys = createPublicKeyStore(deps.db, { clock, newId, events });
   const executions = createExecutionStore(deps.db, { clock, events });
-  const deliveries = createDeliveryStore(deps.db, { clock, newId, secrets });
+  const deliveries = createDeliveryStore(deps.db, {
+    clock,
+    newId,
+    secrets,
+    onUnreadable: ({ id, targetId }) => {
+      deps.logError("an outbox job cannot be read back; set aside as dead", { id, targetId });
+      metrics.onUnreadableJob(targetId);
+    },
+  });
   const metrics = createTetherMetrics({ deliveries, clock, ...(deps.processMetrics === false ? { processMetrics: false } : {}) });
   // After the removing transaction: a rolled-back delete leaves the target, and its series, in place.
   events.onAppend((e) => {

@@ -62,6 +62,7 @@ export async function startTether(config: Config, log: Logger, options: StartOpt
       db.close();
     }
   };
+  let engine: { close(): Promise<void> } | undefined;
   const executions = config.executions && options.executions !== false;
   if (!executions)
     log.warn(
@@ -106,13 +107,9 @@ export async function startTether(config: Config, log: Logger, options: StartOpt
       // Failures outside an RPC (an extra route, the REST gateway) are logged; the caller sees a plain 500.
       onError: (message, fields) => log.error(fields, message),
     });
+    engine = app.engine;
     app.engine.start();
-    const server = await startServer({ port: config.port, host: config.host, handler, log: (msg, fields) => log.info(fields ?? {}, msg) }).catch(
-      async (e: unknown) => {
-        await app.engine.close();
-        throw e;
-      },
-    );
+    const server = await startServer({ port: config.port, host: config.host, handler, log: (msg, fields) => log.info(fields ?? {}, msg) });
     log.info({ url: server.url, dataDir: config.dataDir, dev: config.dev, oidc: Boolean(config.oidc), executions: executions ? "on" : "off" }, "tether listening");
     return {
       url: server.url,
@@ -124,15 +121,17 @@ export async function startTether(config: Config, log: Logger, options: StartOpt
         app.health.shutdown();
         // The worker drains while the server does (both bounded), so a stop fits a 10 s container grace period;
         // the HTTP client closes only after the last RPC, whose executions may still call targets.
-        try {
-          await Promise.all([server.close(), app.engine.stopDelivery()]);
-          await app.engine.close();
-        } finally {
-          await closeDb();
-        }
+        // Each step runs whatever the one before did; the first failure is reported once all are done.
+        const drained = await Promise.allSettled([server.close(), app.engine.stopDelivery()]);
+        const closed = await Promise.allSettled([app.engine.close()]);
+        await closeDb();
+        const failed = [...drained, ...closed].find((r) => r.status === "rejected");
+        if (failed) throw failed.reason;
       },
     };
   } catch (e) {
+    // Whatever started before the failure stops again (the worker, its lock, the outbound client), then the database.
+    await Promise.allSettled([engine?.close()]);
     await closeDb();
     throw e;
   }

@@ -3,9 +3,9 @@ import type { DeliveryStore } from "../store/delivery-store.js";
 
 /** How long final outbox jobs are kept; 0 keeps them for ever. */
 export interface RetentionPolicy {
-  /** Delivered jobs, in ms after their last attempt was due (default 7 days). */
+  /** Delivered jobs, in ms after they were delivered (default 7 days). */
   deliveredMs: number;
-  /** Dead jobs, in ms after their last attempt was due (default 30 days: time to notice and replay them). */
+  /** Dead jobs, in ms after they died (default 30 days: time to notice and replay them). */
   deadMs: number;
 }
 

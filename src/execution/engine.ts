@@ -176,8 +176,17 @@ export function createExecutionEngine(deps: ExecutionEngineDeps): ExecutionEngin
     },
     stopDelivery: () => delivering.stop(),
     close: async () => {
-      await delivering.stop();
-      await http.close();
+      try {
+        await delivering.stop();
+      } finally {
+        // The lock goes last: attempts the drain gave up on end with the client, and a standby node that took
+        // over earlier would send them a second time while they are still open.
+        try {
+          await http.close();
+        } finally {
+          await delivering.release();
+        }
+      }
     },
   };
 }

@@ -36,6 +36,8 @@ export interface TetherMetrics {
   onDelivery(job: Delivery, attempt: DeliveryAttempt, next: DeliveryNext): void;
   /** Drops every series of a deleted target, so creating and deleting targets cannot grow the exposition for ever. */
   forgetTarget(targetId: string): void;
+  /** Counts a job set aside as dead without an attempt (its stored row could not be read back). */
+  onUnreadableJob(targetId: string): void;
   /** The exposition text and its content type, for `GET /metrics`. */
   scrape(): Promise<{ contentType: string; body: string }>;
 }
@@ -82,6 +84,7 @@ export function createTetherMetrics(deps: TetherMetricsDeps): TetherMetrics {
       else if (next.state === "dead") calls.deadLetters.labels(job.target.id).inc();
     },
     forgetTarget: (targetId) => calls.forget(targetId),
+    onUnreadableJob: (targetId) => calls.deadLetters.labels(targetId).inc(),
     async scrape() {
       if (processMetrics) {
         processMetrics = false;

@@ -12,8 +12,8 @@ export interface CheckpointerOptions {
    */
   fallbackPages?: number;
   /**
-   * Called with a checkpoint that failed (the thread carries on and tries again), or with the thread's own
-   * failure (checkpoints then happen on the writer again, as without the thread).
+   * Called with the first checkpoint of a run of failures (the thread carries on and tries again), or with the
+   * thread's own failure (checkpoints then happen on the writer again, as without the thread).
    */
   onError?: (error: unknown) => void;
 }
@@ -30,12 +30,15 @@ const THREAD_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);
 const db = new Database(workerData.path, { fileMustExist: true });
+let failing = false;
 const checkpoint = () => {
   try {
     db.pragma("wal_checkpoint(PASSIVE)");
+    failing = false;
   } catch (e) {
-    // A failed checkpoint (I/O trouble, say) is reported and tried again on the next tick.
-    parentPort.postMessage({ error: e instanceof Error ? e.message : String(e) });
+    // Tried again on the next tick; reported once per run of failures (a full disk would say so 4 times a second).
+    if (!failing) parentPort.postMessage({ error: e instanceof Error ? e.message : String(e) });
+    failing = true;
   }
 };
 const timer = setInterval(checkpoint, workerData.intervalMs);
@@ -59,8 +62,6 @@ export function startCheckpointer(db: Db, options: CheckpointerOptions = {}): Ch
   const previous = db.pragma("wal_autocheckpoint", { simple: true }) as number;
   db.pragma(`wal_autocheckpoint = ${options.fallbackPages ?? 10_000}`);
   const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { driver, path: db.name, intervalMs: options.intervalMs ?? 250 } });
-  // An embedding application's process may end while the thread runs; close() holds it for the last checkpoint.
-  worker.unref();
   let running = true;
   const giveBack = () => {
     if (!running) return;
@@ -76,6 +77,9 @@ export function startCheckpointer(db: Db, options: CheckpointerOptions = {}): Ch
   });
   const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
   void exited.then(giveBack);
+  // After the listeners (adding a "message" listener refs the worker again): an embedding application's
+  // process may end while the thread runs; close() holds it for the last checkpoint.
+  worker.unref();
   return {
     async close() {
       if (running) {

@@ -134,13 +134,23 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-function rowToDelivery(r: Row, state: DeliveryState = r.state): Delivery {
+/** For reads only (get, list): a snapshot that cannot be parsed shows as its target id, never as an error. */
+function readableSnapshot(r: Row): TargetSnapshot {
+  try {
+    return parseSnapshot(r.target);
+  } catch {
+    return Object.freeze({ id: r.target_id, name: "", type: "webhook", endpoint: "", timeoutMs: 0, payloadType: "json", sealedSigningKeys: Object.freeze([]) as unknown as string[] });
+  }
+}
+
+/** A row as a job; `snapshot` parses strictly by default (a claim must not send a job it cannot read). */
+function rowToDelivery(r: Row, state: DeliveryState = r.state, snapshot: (r: Row) => TargetSnapshot = (row) => parseSnapshot(row.target)): Delivery {
   const d: Delivery = {
     id: r.id,
     n: r.n,
     kind: r.kind,
     executionId: r.execution_id,
-    target: parseSnapshot(r.target),
+    target: snapshot(r),
     payload: r.payload,
     state,
     attempts: r.attempts,
@@ -174,7 +184,7 @@ function rowToAttempt(r: AttemptRow): DeliveryAttempt {
 }
 
 /** Creates the delivery store. */
-export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => string; /** Seals async payloads at rest; without it (the admin CLI, which has no master key and writes only event jobs) they are stored as plain JSON. */ secrets?: Pick<SecretBox, "seal"> }): DeliveryStore {
+export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => string; /** Seals async payloads at rest; without it (the admin CLI, which has no master key and writes only event jobs) they are stored as plain JSON. */ secrets?: Pick<SecretBox, "seal">; /** Told about a job a claim set aside as dead because its row cannot be read back. */ onUnreadable?: (job: { id: string; targetId: string }) => void }): DeliveryStore {
   const insert = db.prepare<[string, string, string, string, string, string, string | null, number | null, string | null, number, number, number]>(
     `INSERT INTO deliveries (id, kind, execution_id, target_id, target, payload, event_type, event_position, ordering_key, state, next_attempt_at, created_at, updated_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
@@ -234,7 +244,7 @@ export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => s
   /** Jobs this process has claimed and not yet finished or released: row number -> job id. */
   const held = new Map<number, string>();
   const heldJson = () => (held.size === 0 ? "[]" : JSON.stringify([...held.keys()]));
-  const withHeld = (r: Row): Delivery => rowToDelivery(r, held.has(r.n) ? "in_flight" : r.state);
+  const withHeld = (r: Row): Delivery => rowToDelivery(r, held.has(r.n) ? "in_flight" : r.state, readableSnapshot);
   /** A state filter over the rows plus the held set: held jobs are pending rows reported as in flight. */
   const stateFilter = (states: readonly DeliveryState[]): SqlPart => {
     const ors: SqlPart[] = [];
@@ -263,6 +273,7 @@ export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => s
         jobs.push(rowToDelivery(r, "in_flight"));
       } catch {
         unreadable.run(now, now, r.n);
+        deps.onUnreadable?.({ id: r.id, targetId: r.target_id });
       }
     }
     for (const job of jobs) held.set(job.n, job.id);

@@ -125,14 +125,16 @@ export const migrations: readonly string[] = [
   ) STRICT;
   `,
   // 3: a successful attempt is recorded on its job (one row write per delivered job on the hot path);
-  // delivery_attempts keeps the failed ones (and, from older versions, successes too). A final job's
-  // next_attempt_at now says when it ended (retention counts from there): dead jobs, which wait for a human,
-  // get that from updated_at; delivered ones keep their last due time (earlier than their end only by
-  // queueing and sending; rewriting every delivered row of a long history would stall the upgrade).
+  // delivery_attempts keeps the failed ones (and, from older versions, successes too).
   `
   ALTER TABLE deliveries ADD COLUMN success_started_at INTEGER;
   ALTER TABLE deliveries ADD COLUMN success_latency_ms REAL;
   ALTER TABLE deliveries ADD COLUMN success_response_body TEXT;
+  `,
+  // 4: a final job's next_attempt_at says when it ended (retention counts from there). Dead jobs, which wait
+  // for a human, get that from updated_at; delivered ones keep their last due time (earlier than their end
+  // only by queueing and sending; rewriting every delivered row of a long history would stall the upgrade).
+  `
   UPDATE deliveries SET next_attempt_at = updated_at WHERE state = 'dead';
   `,
 ];

@@ -1,5 +1,5 @@
 import Database from "better-sqlite3";
-import { chmodSync } from "node:fs";
+import { closeSync, openSync } from "node:fs";
 import type { Db } from "./db.js";
 
 /** The right to run the delivery worker over one database, held until released or the process ends. */
@@ -8,6 +8,15 @@ export interface WorkerLock {
 }
 
 const HELD_IN_MEMORY: WorkerLock = { release() {} };
+
+/** Creates the lock file owner-only if it is not there yet; an existing one (perhaps another user's) is left as it is. */
+function createOwnerOnly(path: string): void {
+  try {
+    closeSync(openSync(path, "wx", 0o600));
+  } catch (e) {
+    if ((e as { code?: unknown }).code !== "EEXIST") throw e;
+  }
+}
 
 /**
  * Takes the database's delivery-worker lock, or returns undefined when another connection holds it (another
@@ -21,9 +30,11 @@ export function tryWorkerLock(db: Pick<Db, "name" | "memory">): WorkerLock | und
   // Nobody else can open an in-memory database.
   if (db.memory) return HELD_IN_MEMORY;
   const path = `${db.name}-worker.lock`;
+  createOwnerOnly(path);
   const lock = new Database(path, { timeout: 0 });
   try {
-    chmodSync(path, 0o600);
+    // No journal file: the transaction never writes, and taking the lock should not need free disk space.
+    lock.pragma("journal_mode = MEMORY");
     lock.exec("BEGIN EXCLUSIVE");
   } catch (e) {
     lock.close();

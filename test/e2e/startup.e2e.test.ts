@@ -50,6 +50,22 @@ describe("first start and restart", () => {
     await second.stop(true);
   });
 
+  it("gives back the database and its delivery lock when the port is taken, so a retry on a free port delivers", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "tether-port-taken-"));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const squatter = createServer();
+    await new Promise<void>((r) => squatter.listen(0, "127.0.0.1", r));
+    cleanups.push(() => new Promise<void>((r) => squatter.close(() => r())));
+    const port = String((squatter.address() as { port: number }).port);
+    await expect(startTestTether({ TETHER_PORT: port }, dataDir)).rejects.toThrow(/EADDRINUSE/);
+    const { tryWorkerLock } = await import("../../src/store/worker-lock.js");
+    const lock = tryWorkerLock({ name: join(dataDir, "tether.db"), memory: false });
+    expect(lock, "the failed start released the worker lock").toBeDefined();
+    lock!.release();
+    const second = await startTestTether({}, dataDir);
+    await second.stop(true);
+  });
+
   it("refuses to start with a malformed master key and names the variable", async () => {
     await expect(startTestTether({ TETHER_MASTER_KEY: "too-short" })).rejects.toThrow(/TETHER_MASTER_KEY/);
   });

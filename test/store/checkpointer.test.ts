@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fork } from "node:child_process";
+import { once } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
 import { openDatabase, type Db } from "../../src/store/db.js";
 import { startCheckpointer } from "../../src/store/checkpointer.js";
@@ -77,6 +79,16 @@ describe("background checkpointer", () => {
     db.pragma("wal_autocheckpoint = 500");
     await startCheckpointer(db, { intervalMs: 20 }).close();
     expect(db.pragma("wal_autocheckpoint", { simple: true })).toBe(500);
+  });
+
+  it("does not keep an embedding process alive", async () => {
+    const { path } = fileDb();
+    const child = fork(new URL("../helpers/checkpointer-holder.ts", import.meta.url).pathname, [path], { execArgv: ["--import", "tsx"], stdio: ["ignore", "pipe", "inherit", "ipc"] });
+    child.disconnect(); // the IPC channel would hold the child open by itself
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    const [code, signal] = (await once(child, "exit")) as [number | null, string | null];
+    clearTimeout(timer);
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
   });
 
   it("does nothing for an in-memory database", async () => {

@@ -85,13 +85,19 @@ describe("delivery store: in flight is held in memory, a success is written on t
     expect(s.deliveries.retry(a)).toBe(false);
   });
 
-  it("sets aside a row that cannot be read back as dead, and still hands out the others", () => {
+  it("sets aside a row that cannot be read back as dead, says so, still hands out the others, and can list it", () => {
     const s = setup();
+    const reported: unknown[] = [];
+    const deliveries = createDeliveryStore(s.db, { clock: s.clock, newId: () => `other-${reported.length}-${Math.random()}`, onUnreadable: (job) => reported.push(job) });
     const [bad, good] = [s.enqueue(), s.enqueue()];
     s.db.prepare("UPDATE deliveries SET target = '{not json' WHERE id = ?").run(bad);
-    expect(s.deliveries.claim(10).map((j) => j.id)).toEqual([good]);
-    expect(s.deliveries.stats()).toMatchObject({ pending: 0, inFlight: 1, dead: 1 });
+    expect(deliveries.claim(10).map((j) => j.id)).toEqual([good]);
+    expect(reported).toEqual([{ id: bad, targetId: "t1" }]);
+    expect(deliveries.stats()).toMatchObject({ pending: 0, inFlight: 1, dead: 1 });
     expect(s.db.prepare("SELECT state, last_error FROM deliveries WHERE id = ?").get(bad)).toEqual({ state: "dead", last_error: "the stored job cannot be read" });
+    const dead = deliveries.list({ states: ["dead"], page: { limit: 10, offset: 0, asc: true } }).items;
+    expect(dead.map((d) => [d.id, d.target.id, d.lastError])).toEqual([[bad, "t1", "the stored job cannot be read"]]);
+    expect(deliveries.get(bad)?.state).toBe("dead");
   });
 
   it("hands a released job out again, and a start-up release drops everything held", () => {
@@ -192,5 +198,20 @@ describe("delivery store: retention", () => {
       [ids[3], "in_flight"],
       [later, "delivered"],
     ]);
+  });
+});
+
+describe("delivery store over a database from schema version 3", () => {
+  it("dates its dead jobs from when they died, so retention does not sweep them early", () => {
+    const db = new Database(":memory:");
+    db.pragma("foreign_keys = ON");
+    for (const sql of migrations.slice(0, 3)) db.exec(sql);
+    db.pragma("user_version = 3");
+    db.prepare(
+      "INSERT INTO deliveries (id, kind, execution_id, target_id, target, payload, state, attempts, next_attempt_at, created_at, updated_at) VALUES ('dead', 'event', 'event/x', 't1', ?, '{}', 'dead', 12, 5, 0, 86400000)",
+    ).run(JSON.stringify(snapshot));
+    migrate(db);
+    expect(db.prepare("SELECT next_attempt_at FROM deliveries WHERE id = 'dead'").get()).toEqual({ next_attempt_at: 86400000 });
+    db.close();
   });
 });
