@@ -319,13 +319,12 @@ export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => s
     claim,
     finish: (job, a, next) => finish(job, a, next),
     releaseInFlight(ids) {
-      const at = deps.clock().getTime();
       if (!ids) {
         const count = held.size;
         held.clear();
-        return count + db.prepare("UPDATE deliveries SET state = 'pending', updated_at = ? WHERE state = 'in_flight'").run(at).changes;
+        return count + db.prepare("UPDATE deliveries SET state = 'pending', updated_at = ? WHERE state = 'in_flight'").run(deps.clock().getTime()).changes;
       }
-      if (ids.length === 0) return 0;
+      // Only this process's claims: rows an older version marked in flight are all released at start-up.
       const wanted = new Set(ids);
       let count = 0;
       for (const [n, id] of held) {
@@ -333,9 +332,7 @@ export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => s
         held.delete(n);
         count++;
       }
-      // Rows an older version marked in flight, should one be named.
-      const part = inList("id", ids);
-      return count + db.prepare(`UPDATE deliveries SET state = 'pending', updated_at = ? WHERE state = 'in_flight' AND ${part.sql}`).run(at, ...part.params).changes;
+      return count;
     },
     get(id) {
       const row = byId.get(id);
