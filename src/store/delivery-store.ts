@@ -1,10 +1,11 @@
 import type { Db } from "./db.js";
 import type { Clock } from "../domain/clock.js";
-import type { Delivery, DeliveryAttempt, DeliveryState, NewDelivery, TargetSnapshot } from "../domain/delivery.js";
+import type { Delivery, DeliveryAttempt, DeliveryState, NewDelivery } from "../domain/delivery.js";
 import type { Paged } from "../domain/queries.js";
 import type { Page } from "../domain/pagination.js";
 import type { SecretBox } from "../crypto/secret-box.js";
 import { and, inList, type SqlPart } from "./sql.js";
+import { createSnapshotParser, readableSnapshot, rowToAttempt, rowToDelivery, successAttempt, type AttemptRow, type DeliveryRow } from "./delivery-rows.js";
 
 /** The owner a job's sealed payload is bound to, so it cannot be moved to another job's row. */
 export function deliveryPayloadAad(jobId: string): string {
@@ -77,114 +78,20 @@ export interface DeliveryStore {
   purge(state: "delivered" | "dead", before: Date, limit: number): number;
 }
 
-interface Row {
-  n: number;
-  id: string;
-  kind: "event" | "async";
-  execution_id: string;
-  target_id: string;
-  target: string;
-  payload: string;
-  event_type: string | null;
-  event_position: number | null;
-  ordering_key: string | null;
-  state: DeliveryState;
-  attempts: number;
-  next_attempt_at: number;
-  created_at: number;
-  updated_at: number;
-  last_status: number | null;
-  last_error: string | null;
-  success_started_at: number | null;
-  success_latency_ms: number | null;
-  success_response_body: string | null;
-}
-
-interface AttemptRow {
-  attempt: number;
-  started_at: number;
-  latency_ms: number;
-  outcome: string;
-  status: number | null;
-  error: string | null;
-  response_body: string | null;
-}
-
-/**
- * Parsed target snapshots by their JSON text: the jobs of one target mostly share one snapshot, so a claim
- * parses it once rather than once per job. The objects are frozen, as every job holding one shares it.
- */
-const snapshots = new Map<string, TargetSnapshot>();
-const SNAPSHOT_CACHE_SIZE = 256;
-
-function parseSnapshot(json: string): TargetSnapshot {
-  let snapshot = snapshots.get(json);
-  if (snapshot !== undefined) return snapshot;
-  snapshot = deepFreeze(JSON.parse(json) as TargetSnapshot);
-  if (snapshots.size >= SNAPSHOT_CACHE_SIZE) snapshots.clear();
-  snapshots.set(json, snapshot);
-  return snapshot;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
-}
-
-/** For reads only (get, list): a snapshot that cannot be parsed shows as its target id, never as an error. */
-function readableSnapshot(r: Row): TargetSnapshot {
-  try {
-    return parseSnapshot(r.target);
-  } catch {
-    return Object.freeze({ id: r.target_id, name: "", type: "webhook", endpoint: "", timeoutMs: 0, payloadType: "json", sealedSigningKeys: Object.freeze([]) as unknown as string[] });
-  }
-}
-
-/** A row as a job; `snapshot` parses strictly by default (a claim must not send a job it cannot read). */
-function rowToDelivery(r: Row, state: DeliveryState = r.state, snapshot: (r: Row) => TargetSnapshot = (row) => parseSnapshot(row.target)): Delivery {
-  const d: Delivery = {
-    id: r.id,
-    n: r.n,
-    kind: r.kind,
-    executionId: r.execution_id,
-    target: snapshot(r),
-    payload: r.payload,
-    state,
-    attempts: r.attempts,
-    nextAttemptAt: new Date(r.next_attempt_at),
-    createdAt: new Date(r.created_at),
-    updatedAt: new Date(r.updated_at),
-  };
-  if (r.event_type !== null) d.eventType = r.event_type;
-  if (r.event_position !== null) d.eventPosition = r.event_position;
-  if (r.ordering_key !== null) d.orderingKey = r.ordering_key;
-  if (r.last_status !== null) d.lastStatus = r.last_status;
-  if (r.last_error !== null) d.lastError = r.last_error;
-  return d;
-}
-
-/** The successful attempt a delivered job carries on its row (migration 3), if any. */
-function successAttempt(r: Row): DeliveryAttempt | undefined {
-  if (r.success_started_at === null) return undefined;
-  const a: DeliveryAttempt = { attempt: r.attempts, startedAt: new Date(r.success_started_at), latencyMs: r.success_latency_ms ?? 0, outcome: "ok" };
-  if (r.last_status !== null) a.status = r.last_status;
-  if (r.success_response_body !== null) a.responseBody = r.success_response_body;
-  return a;
-}
-
-function rowToAttempt(r: AttemptRow): DeliveryAttempt {
-  const a: DeliveryAttempt = { attempt: r.attempt, startedAt: new Date(r.started_at), latencyMs: r.latency_ms, outcome: r.outcome };
-  if (r.status !== null) a.status = r.status;
-  if (r.error !== null) a.error = r.error;
-  if (r.response_body !== null) a.responseBody = r.response_body;
-  return a;
+/** Dependencies of {@link createDeliveryStore}. */
+export interface DeliveryStoreDeps {
+  clock: Clock;
+  /** Job ids (sent as webhook-id). */
+  newId: () => string;
+  /** Seals async payloads at rest; without it (the admin CLI, which has no master key and writes only event jobs) they are stored as plain JSON. */
+  secrets?: Pick<SecretBox, "seal">;
+  /** Told about a job a claim set aside as dead because its row cannot be read back. */
+  onUnreadable?: (job: { id: string; targetId: string }) => void;
 }
 
 /** Creates the delivery store. */
-export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => string; /** Seals async payloads at rest; without it (the admin CLI, which has no master key and writes only event jobs) they are stored as plain JSON. */ secrets?: Pick<SecretBox, "seal">; /** Told about a job a claim set aside as dead because its row cannot be read back. */ onUnreadable?: (job: { id: string; targetId: string }) => void }): DeliveryStore {
+export function createDeliveryStore(db: Db, deps: DeliveryStoreDeps): DeliveryStore {
+  const parseSnapshot = createSnapshotParser();
   const insert = db.prepare<[string, string, string, string, string, string, string | null, number | null, string | null, number, number, number]>(
     `INSERT INTO deliveries (id, kind, execution_id, target_id, target, payload, event_type, event_position, ordering_key, state, next_attempt_at, created_at, updated_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
@@ -192,7 +99,7 @@ export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => s
   // Oldest due first; an ordered job waits for earlier open jobs of its aggregate and target; targets
   // at their concurrency limit are excluded in SQL so a long backlog of one target cannot starve others.
   // Jobs this process holds in flight are pending rows too: left out by row number (json_each of the held set).
-  const due = db.prepare<[number, string, string, number], Row>(
+  const due = db.prepare<[number, string, string, number], DeliveryRow>(
     `SELECT d.* FROM deliveries d
      WHERE d.state = 'pending' AND d.next_attempt_at <= ?
        AND d.target_id NOT IN (SELECT value FROM json_each(?))
@@ -202,7 +109,7 @@ export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => s
            AND e.n < d.n AND e.state IN ('pending', 'in_flight')))
      ORDER BY d.next_attempt_at, d.n LIMIT ?`,
   );
-  const byId = db.prepare<[string], Row>("SELECT * FROM deliveries WHERE id = ?");
+  const byId = db.prepare<[string], DeliveryRow>("SELECT * FROM deliveries WHERE id = ?");
   const attemptsOf = db.prepare<[number], AttemptRow>("SELECT * FROM delivery_attempts WHERE delivery_n = ? ORDER BY attempt");
   // Keyed by the row number (the table's rowid), with positional parameters: the worker's per-attempt writes.
   // The job row is updated first, so a job that is gone writes nothing (an attempt row would break its foreign key).
@@ -244,7 +151,7 @@ export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => s
   /** Jobs this process has claimed and not yet finished or released: row number -> job id. */
   const held = new Map<number, string>();
   const heldJson = () => (held.size === 0 ? "[]" : JSON.stringify([...held.keys()]));
-  const withHeld = (r: Row): Delivery => rowToDelivery(r, held.has(r.n) ? "in_flight" : r.state, readableSnapshot);
+  const withHeld = (r: DeliveryRow): Delivery => rowToDelivery(r, held.has(r.n) ? "in_flight" : r.state, readableSnapshot(r, parseSnapshot));
   /** A state filter over the rows plus the held set: held jobs are pending rows reported as in flight. */
   const stateFilter = (states: readonly DeliveryState[]): SqlPart => {
     const ors: SqlPart[] = [];
@@ -270,7 +177,7 @@ export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => s
     const jobs: Delivery[] = [];
     for (const r of rows) {
       try {
-        jobs.push(rowToDelivery(r, "in_flight"));
+        jobs.push(rowToDelivery(r, "in_flight", parseSnapshot(r.target)));
       } catch {
         unreadable.run(now, now, r.n);
         deps.onUnreadable?.({ id: r.id, targetId: r.target_id });
@@ -352,7 +259,7 @@ export function createDeliveryStore(db: Db, deps: { clock: Clock; newId: () => s
       const where = and(parts);
       const total = (db.prepare(`SELECT COUNT(*) AS n FROM deliveries WHERE ${where.sql}`).get(...where.params) as { n: number }).n;
       const dir = q.page.asc ? "ASC" : "DESC";
-      const rows = db.prepare(`SELECT * FROM deliveries WHERE ${where.sql} ORDER BY n ${dir} LIMIT ? OFFSET ?`).all(...where.params, q.page.limit, q.page.offset) as Row[];
+      const rows = db.prepare(`SELECT * FROM deliveries WHERE ${where.sql} ORDER BY n ${dir} LIMIT ? OFFSET ?`).all(...where.params, q.page.limit, q.page.offset) as DeliveryRow[];
       return { total, items: rows.map(withHeld) };
     },
     retry(id) {
