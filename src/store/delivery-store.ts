@@ -138,7 +138,6 @@ export function createDeliveryStore(db: Db, deps: DeliveryStoreDeps): DeliverySt
   const openCounts = db.prepare<[], { state: DeliveryState; n: number }>(
     "SELECT state, COUNT(*) AS n FROM deliveries WHERE state IN ('pending', 'in_flight', 'dead') GROUP BY state",
   );
-  // Held jobs whose rows are still pending (a row deleted under a held job no longer counts).
   const heldPending = db.prepare<[string], { n: number }>(
     "SELECT COUNT(*) AS n FROM deliveries WHERE n IN (SELECT value FROM json_each(?)) AND state = 'pending'",
   );
@@ -151,6 +150,8 @@ export function createDeliveryStore(db: Db, deps: DeliveryStoreDeps): DeliverySt
   /** Jobs this process has claimed and not yet finished or released: row number -> job id. */
   const held = new Map<number, string>();
   const heldJson = () => (held.size === 0 ? "[]" : JSON.stringify([...held.keys()]));
+  /** How many held jobs still have a pending row (one deleted under a held job no longer counts). */
+  const heldStillPending = () => (held.size === 0 ? 0 : heldPending.get(heldJson())!.n);
   const withHeld = (r: DeliveryRow): Delivery => rowToDelivery(r, held.has(r.n) ? "in_flight" : r.state, readableSnapshot(r, parseSnapshot));
   /** A state filter over the rows plus the held set: held jobs are pending rows reported as in flight. */
   const stateFilter = (states: readonly DeliveryState[]): SqlPart => {
@@ -283,7 +284,7 @@ export function createDeliveryStore(db: Db, deps: DeliveryStoreDeps): DeliverySt
       ) as Partial<Record<DeliveryState, number>>;
       const oldest = nextDue.get(heldJson())?.at;
       const now = deps.clock().getTime();
-      const inMemory = held.size === 0 ? 0 : heldPending.get(heldJson())!.n;
+      const inMemory = heldStillPending();
       return {
         pending: (counts.pending ?? 0) - inMemory,
         inFlight: (counts.in_flight ?? 0) + inMemory,
@@ -305,7 +306,7 @@ export function createDeliveryStore(db: Db, deps: DeliveryStoreDeps): DeliverySt
         if (r.state === "in_flight") depth.inFlight = r.n;
         else if (r.state === "pending" || r.state === "dead") depth[r.state] = r.n;
       }
-      const inMemory = held.size === 0 ? 0 : heldPending.get(heldJson())!.n;
+      const inMemory = heldStillPending();
       depth.pending -= inMemory;
       depth.inFlight += inMemory;
       return depth;

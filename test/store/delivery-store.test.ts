@@ -134,12 +134,18 @@ describe("delivery store: in flight is held in memory, a success is written on t
   });
 });
 
+/** An in-memory database as a build that knew only the first `version` migrations left it. */
+function databaseAt(version: number): Database.Database {
+  const db = new Database(":memory:");
+  db.pragma("foreign_keys = ON");
+  for (const sql of migrations.slice(0, version)) db.exec(sql);
+  db.pragma(`user_version = ${version}`);
+  return db;
+}
+
 describe("delivery store over a database from schema version 2", () => {
   it("reads old successes from the attempt log once, and puts rows marked in flight back to pending", () => {
-    const db = new Database(":memory:");
-    db.pragma("foreign_keys = ON");
-    for (const sql of migrations.slice(0, 2)) db.exec(sql);
-    db.pragma("user_version = 2");
+    const db = databaseAt(2);
     const insert = db.prepare(
       `INSERT INTO deliveries (id, kind, execution_id, target_id, target, payload, state, attempts, next_attempt_at, created_at, updated_at, last_status)
        VALUES (?, 'event', 'event/x', 't1', ?, '{}', ?, ?, 0, 0, 0, ?)`,
@@ -203,10 +209,7 @@ describe("delivery store: retention", () => {
 
 describe("delivery store over a database from schema version 3", () => {
   it("dates its dead jobs from when they died, so retention does not sweep them early", () => {
-    const db = new Database(":memory:");
-    db.pragma("foreign_keys = ON");
-    for (const sql of migrations.slice(0, 3)) db.exec(sql);
-    db.pragma("user_version = 3");
+    const db = databaseAt(3);
     db.prepare(
       "INSERT INTO deliveries (id, kind, execution_id, target_id, target, payload, state, attempts, next_attempt_at, created_at, updated_at) VALUES ('dead', 'event', 'event/x', 't1', ?, '{}', 'dead', 12, 5, 0, 86400000)",
     ).run(JSON.stringify(snapshot));
